@@ -1,0 +1,64 @@
+"""Reconstruction grid: validation images above their reconstructions, as PNG and to the loggers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytorch_lightning as pl
+import torch
+from pytorch_lightning.utilities import rank_zero_only
+
+
+class ReconstructionGrid(pl.Callback):
+    """Saves ``reconstructions.png`` in ``dirpath`` at the end of fit (image data only).
+
+    Rows alternate: ``n_per_row`` originals, then their reconstructions. With
+    ``every_n_epochs > 0`` the grid is also sent to the loggers during training.
+    """
+
+    def __init__(self, dirpath: str, n: int = 64, n_per_row: int = 16, every_n_epochs: int = 0) -> None:
+        self.dirpath, self.n, self.n_per_row, self.every_n_epochs = Path(dirpath), n, n_per_row, every_n_epochs
+
+    @torch.no_grad()
+    def grid(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> torch.Tensor | None:
+        from torchvision.utils import make_grid
+
+        from aelab.data import as_float
+
+        dm = trainer.datamodule
+        if dm is None or not dm.is_image:
+            return None
+        x = as_float(dm.splits["val"][0][: self.n]).to(pl_module.device)
+        was_training = pl_module.training
+        pl_module.eval()
+        x_hat = pl_module.reconstruct(x).clamp(0, 1)
+        pl_module.train(was_training)
+        rows = [t for i in range(0, len(x), self.n_per_row) for t in (x[i : i + self.n_per_row], x_hat[i : i + self.n_per_row])]
+        images = torch.cat(rows).cpu()
+        if images.shape[-1] < 28:  # enlarge tiny images (8x8 digits) so the grid can be seen
+            images = torch.nn.functional.interpolate(images, scale_factor=28 // images.shape[-1], mode="nearest")
+        return make_grid(images, nrow=self.n_per_row, padding=1, pad_value=1.0)
+
+    @rank_zero_only
+    def _emit(self, trainer: pl.Trainer, pl_module: pl.LightningModule, save: bool) -> None:
+        grid = self.grid(trainer, pl_module)
+        if grid is None:
+            return
+        if save:
+            from torchvision.utils import save_image
+
+            self.dirpath.mkdir(parents=True, exist_ok=True)
+            save_image(grid, self.dirpath / "reconstructions.png")
+        for logger in trainer.loggers:
+            if hasattr(logger, "log_image"):  # W&B
+                logger.log_image("reconstructions", [grid], step=trainer.global_step)
+            elif hasattr(logger.experiment, "add_image"):  # TensorBoard
+                logger.experiment.add_image("reconstructions", grid, trainer.global_step)
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        epoch = trainer.current_epoch + 1
+        if self.every_n_epochs and not trainer.sanity_checking and epoch % self.every_n_epochs == 0:
+            self._emit(trainer, pl_module, save=False)
+
+    def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._emit(trainer, pl_module, save=True)

@@ -1,0 +1,170 @@
+"""In-memory data: a LightningDataModule over whole tensors, served by index batches.
+
+Every data set in the suite is small enough to sit in memory as one float tensor, so the hot
+path is a single gather ``x[idx]`` per batch: no per-sample ``__getitem__``, no collate, no
+PIL. Splits are drawn once from ``split_seed`` (independent of the training ``seed``), so
+every run of a sweep is scored on the same validation and test images.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import pytorch_lightning as pl
+import torch
+from torch import Tensor
+
+# (x, y): x is float, or uint8 pixels (0..255) turned into [0, 1] floats one batch at a time so
+# that large image sets stay small in memory; y is long labels, -1 where there are none.
+Split = tuple[Tensor, Tensor]
+
+
+def as_float(x: Tensor) -> Tensor:
+    """Pixels stored as uint8 become floats in [0, 1]; floats pass through."""
+    return x.float().div_(255) if x.dtype == torch.uint8 else x
+
+
+class TensorBatches:
+    """Iterable of ``(x, y)`` batches gathered by index from whole tensors.
+
+    Shuffling is seeded by ``seed + epoch`` (Lightning calls ``set_epoch``), so a run repeats
+    exactly. Under DDP each rank takes every ``world_size``-th index of the shared order;
+    training shards are padded to equal length like ``DistributedSampler`` (ranks must take
+    the same number of steps), evaluation shards are not (no example is counted twice).
+    """
+
+    def __init__(
+        self,
+        x: Tensor,
+        y: Tensor,
+        batch_size: int,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.x, self.y = x, y
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.seed, self.rank, self.world_size = seed, rank, world_size
+        self.epoch = 0
+        n = len(x)
+        self.per_rank = math.ceil(n / world_size) if shuffle else len(range(rank, n, world_size))
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    # Lightning calls ``dataloader.sampler.set_epoch(epoch)`` each epoch and inspects
+    # ``batch_sampler``: this object is its own sampler and has no batch sampler.
+    batch_sampler = None
+
+    @property
+    def sampler(self) -> TensorBatches:
+        return self
+
+    def __len__(self) -> int:
+        if self.drop_last:
+            return self.per_rank // self.batch_size
+        return math.ceil(self.per_rank / self.batch_size)
+
+    def _indices(self) -> Tensor:
+        n = len(self.x)
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed + self.epoch)
+            order = torch.randperm(n, generator=g)
+        else:
+            order = torch.arange(n)
+        if self.world_size > 1:
+            if self.shuffle:
+                order = torch.cat([order, order[: self.per_rank * self.world_size - n]])
+            order = order[self.rank :: self.world_size]
+        return order
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        order = self._indices()
+        for i in range(len(self)):
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+            yield as_float(self.x[idx]), self.y[idx]
+
+
+class TensorDataModule(pl.LightningDataModule):
+    """Base of every data set: subclasses implement :meth:`load`, this class splits and serves.
+
+    ``load`` returns ``(train, test)``; ``test`` may be ``None`` for data sets without an
+    official test split, in which case ``test_fraction`` of the data is held out.
+    ``val_fraction`` of the training split is held out for validation.
+    """
+
+    def __init__(
+        self,
+        batch_size: int = 128,
+        eval_batch_size: int = 1000,
+        val_fraction: float = 0.1,
+        test_fraction: float = 0.2,
+        split_seed: int = 0,
+        shuffle_seed: int = 0,
+        limit: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.val_fraction, self.test_fraction = val_fraction, test_fraction
+        self.split_seed, self.shuffle_seed, self.limit = split_seed, shuffle_seed, limit
+        self.splits: dict[str, Split] | None = None
+
+    def load(self) -> tuple[Split, Split | None]:
+        raise NotImplementedError
+
+    @property
+    def data_shape(self) -> tuple[int, ...]:
+        """Shape of one example, e.g. ``(1, 28, 28)`` or ``(2,)``."""
+        self.setup()
+        return tuple(self.splits["train"][0].shape[1:])
+
+    @property
+    def is_image(self) -> bool:
+        return len(self.data_shape) == 3
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits is not None:
+            return
+        train, test = self.load()
+        g = torch.Generator().manual_seed(self.split_seed)
+        if test is None:
+            train, test = _split(train, self.test_fraction, g)
+        train, val = _split(train, self.val_fraction, g)
+        if self.limit is not None:  # a quick look at a big data set: first `limit` of each split
+            train, val, test = ((x[: self.limit], y[: self.limit]) for x, y in (train, val, test))
+        self.splits = {"train": train, "val": val, "test": test}
+
+    def _loader(self, split: str, batch_size: int, shuffle: bool) -> TensorBatches:
+        self.setup()
+        x, y = self.splits[split]
+        trainer = self.trainer
+        return TensorBatches(
+            x,
+            y,
+            batch_size,
+            shuffle=shuffle,
+            seed=self.shuffle_seed,
+            rank=trainer.global_rank if trainer else 0,
+            world_size=trainer.world_size if trainer else 1,
+        )
+
+    def train_dataloader(self) -> TensorBatches:
+        return self._loader("train", self.batch_size, shuffle=True)
+
+    def val_dataloader(self) -> TensorBatches:
+        return self._loader("val", self.eval_batch_size, shuffle=False)
+
+    def test_dataloader(self) -> TensorBatches:
+        return self._loader("test", self.eval_batch_size, shuffle=False)
+
+
+def _split(data: Split, fraction: float, g: torch.Generator) -> tuple[Split, Split]:
+    """Random split of ``data`` into ``(1 - fraction, fraction)`` parts."""
+    x, y = data
+    order = torch.randperm(len(x), generator=g)
+    n_held = max(1, round(fraction * len(x)))
+    keep, held = order[n_held:], order[:n_held]
+    return (x[keep], y[keep]), (x[held], y[held])

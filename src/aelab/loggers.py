@@ -1,0 +1,69 @@
+"""Logger factories that need more than a ``_target_``: W&B that never waits on a dead network."""
+
+from __future__ import annotations
+
+import logging
+import netrc
+import os
+import socket
+from collections.abc import Sequence
+from urllib.parse import urlparse
+
+log = logging.getLogger(__name__)
+
+
+def _has_wandb_key() -> bool:
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    try:
+        return netrc.netrc().authenticators(_wandb_host()) is not None
+    except (FileNotFoundError, netrc.NetrcParseError):
+        return False
+
+
+def _wandb_host() -> str:
+    return urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
+
+
+def _reachable(host: str, port: int = 443, timeout_s: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def wandb_logger(
+    save_dir: str,
+    project: str = "aelab",
+    entity: str | None = None,
+    group: str | None = None,
+    tags: Sequence[str] = (),
+    name: str | None = None,
+    mode: str = "auto",
+    **kwargs,
+):
+    """A ``WandbLogger``; ``mode="auto"`` goes online only with a key and a reachable server.
+
+    ``WANDB_MODE`` in the environment wins over ``mode``. Offline runs are kept under
+    ``save_dir/wandb`` and can be uploaded later with ``wandb sync``.
+    """
+    from pytorch_lightning.loggers import WandbLogger
+
+    mode = os.environ.get("WANDB_MODE", mode)
+    if mode == "auto":
+        mode = "online" if _has_wandb_key() and _reachable(_wandb_host()) else "offline"
+        if mode == "offline":
+            log.warning("W&B: no API key or no route to %s, logging offline; upload later with `wandb sync %s/wandb/offline-run-*`.", _wandb_host(), save_dir)
+    return WandbLogger(
+        save_dir=save_dir, project=project, entity=entity, group=group, tags=list(tags), name=name, mode=mode, **kwargs
+    )
+
+
+def finish_wandb() -> None:
+    """End the active W&B run, if any: in a multirun every job must be its own run."""
+    import sys
+
+    wandb = sys.modules.get("wandb")
+    if wandb is not None and wandb.run is not None:
+        wandb.finish()

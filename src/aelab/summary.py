@@ -1,0 +1,58 @@
+"""What a finished run reports: ``summary.json`` (written atomically) and the final table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("aelab", "torch", "pytorch-lightning", "hydra-core", "omegaconf", "torchmetrics", "wandb")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as JSON to a temporary file beside ``path``, then rename it into place:
+    a reader (or a kill) sees the old file or the new one, never half of one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def print_metrics_table(metrics: dict[str, float], title: str) -> None:
+    """One screen: the final validation and test metrics, side by side."""
+    from rich.console import Console
+    from rich.table import Table
+
+    names = sorted({k.split("/", 1)[1] for k in metrics})
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("val", justify="right")
+    table.add_column("test", justify="right")
+    for name in names:
+        cells = [metrics.get(f"{stage}/{name}") for stage in ("val", "test")]
+        table.add_row(name, *("" if v is None else f"{v:.4g}" for v in cells))
+    Console().print(table)

@@ -1,0 +1,129 @@
+"""``aelab-train``: compose the config, build the parts, fit, validate, test, write the summary.
+
+    aelab-train                                  # autoencoder on digits
+    aelab-train model=pca dataset=mnist
+    aelab-train -m experiment=hinton2006 model=ae,pca
+    aelab-train --help                           # groups and options
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from contextlib import contextmanager
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from aelab.config import config_dir, validate
+from aelab.errors import AelabError
+
+log = logging.getLogger(__name__)
+
+
+def _build(node: DictConfig | None, **kwargs: Any) -> Any:
+    """Instantiate a config node; an empty group option (``none``) builds nothing."""
+    if not node or "_target_" not in node:
+        return None
+    return hydra.utils.instantiate(node, **kwargs)
+
+
+def _choices() -> dict[str, str | None]:
+    from hydra.core.hydra_config import HydraConfig
+
+    return dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
+
+
+def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """Run one experiment; return its summary (also written to ``summary.json``)."""
+    import pytorch_lightning as pl
+
+    from aelab.callbacks import TrainThroughput
+    from aelab.summary import print_metrics_table, versions, write_json_atomic
+
+    start = time.perf_counter()
+    choices = _choices() if choices is None else choices
+    validate(cfg, choices)
+    if cfg.get("seed") is not None:  # `is not None`: seed=0 is a seed
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)
+
+    datamodule = _build(cfg.dataset)
+    model = _build(
+        cfg.model,
+        data_shape=datamodule.data_shape,
+        network=_build(cfg.get("network")),
+        optimizer=_build(cfg.get("optimizer")),
+        scheduler=_build(cfg.get("scheduler")),
+        prior=_build(cfg.get("prior")),
+        prior_loss=_build(cfg.get("prior_loss")),
+    )
+    model.run_config = OmegaConf.to_container(cfg, resolve=True)
+    loggers = [_build(node) for node in (cfg.get("logger") or {}).values()]
+    throughput = TrainThroughput()
+    callbacks = [_build(node) for node in (cfg.get("callbacks") or {}).values()] + [throughput]
+    trainer: pl.Trainer = _build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
+    for logger in loggers:
+        logger.log_hyperparams(model.run_config)
+
+    trainer.fit(model, datamodule=datamodule)
+    if trainer.interrupted:
+        raise AelabError("training was interrupted, so no summary was written; rerun to get one.")
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    ckpt_path = best or None  # score the checkpoint the monitor chose, else the last weights
+    metrics: dict[str, float] = {}
+    for results in (trainer.validate(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False),
+                    trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False) if cfg.get("test", True) else []):
+        for result in results:
+            metrics.update({k: float(v) for k, v in result.items()})
+
+    summary = {
+        "status": "debug" if trainer.fast_dev_run else "completed",
+        "metrics": dict(sorted(metrics.items())),
+        "choices": {k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")},
+        "seed": cfg.get("seed"),
+        "wall_time_s": round(time.perf_counter() - start, 3),
+        "train_samples_per_s": round(throughput.samples_per_s, 1),
+        "epochs": trainer.current_epoch,
+        "checkpoint": best or None,
+        "versions": versions(),
+    }
+    if trainer.is_global_zero:
+        path = write_json_atomic(os.path.join(cfg.paths.output_dir, "summary.json"), summary)
+        print_metrics_table(metrics, title=f"model={choices.get('model')} dataset={choices.get('dataset')}")
+        print(f"summary: {path}")
+    return summary
+
+
+@contextmanager
+def user_errors():
+    """Print an :class:`AelabError` as one sentence and exit 1; full traceback with HYDRA_FULL_ERROR=1."""
+    try:
+        yield
+    except Exception as e:
+        cause: BaseException | None = e
+        while cause is not None and not isinstance(cause, AelabError):
+            cause = cause.__cause__  # hydra wraps errors raised inside instantiate()
+        if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
+            raise
+        print(f"aelab: error: {cause}", file=sys.stderr)
+        sys.exit(1)
+    finally:
+        from aelab.loggers import finish_wandb
+
+        finish_wandb()
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    """Entry point of ``aelab-train``; returns ``cfg.optimized_metric`` for sweepers."""
+    with user_errors():
+        summary = train(cfg)
+        metric = cfg.get("optimized_metric")
+        return summary["metrics"].get(metric) if metric else None
+
+
+if __name__ == "__main__":
+    main()
