@@ -31,6 +31,12 @@ def _build(node: DictConfig | None, **kwargs: Any) -> Any:
     return hydra.utils.instantiate(node, **kwargs)
 
 
+def _build_all(group: DictConfig | None) -> list[Any]:
+    """Instantiate each entry of a group of named objects (``callbacks``, ``logger``);
+    ``callbacks.NAME=null`` switches one off."""
+    return [obj for node in (group or {}).values() if (obj := _build(node)) is not None]
+
+
 def _choices() -> dict[str, str | None]:
     from hydra.core.hydra_config import HydraConfig
 
@@ -39,14 +45,14 @@ def _choices() -> dict[str, str | None]:
 
 def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Run one experiment; return its summary (also written to ``summary.json``)."""
+    start = time.perf_counter()
+    choices = _choices() if choices is None else choices
+    validate(cfg, choices)  # before the heavy imports: a typo fails in a second
+
     import pytorch_lightning as pl
 
     from aelab.callbacks import TrainThroughput
     from aelab.summary import print_metrics_table, versions, write_json_atomic
-
-    start = time.perf_counter()
-    choices = _choices() if choices is None else choices
-    validate(cfg, choices)
     if cfg.get("seed") is not None:  # `is not None`: seed=0 is a seed
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
@@ -61,9 +67,9 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         prior_loss=_build(cfg.get("prior_loss")),
     )
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
-    loggers = [_build(node) for node in (cfg.get("logger") or {}).values()]
+    loggers = _build_all(cfg.get("logger"))
     throughput = TrainThroughput()
-    callbacks = [_build(node) for node in (cfg.get("callbacks") or {}).values()] + [throughput]
+    callbacks = [*_build_all(cfg.get("callbacks")), throughput]
     trainer: pl.Trainer = _build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
     for logger in loggers:
         logger.log_hyperparams(model.run_config)

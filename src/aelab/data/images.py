@@ -58,17 +58,19 @@ class TorchvisionDataModule(TensorDataModule):
 
         subdir, files = self.EXPECTED[self.name]
         where = self.root / subdir
+        existed = _existing_parents(where)
         try:
             ds = getattr(torchvision.datasets, self.name)(str(self.root), train=train, download=self.download)
         except RuntimeError as e:
-            how = "the download failed (no network?)" if self.download else "dataset.download=false"
+            _remove_empty_dirs(where, existed)  # a failed download leaves nothing behind
+            how = "could not be downloaded (no network?)" if self.download else "dataset.download=false"
             raise DataError(
                 f"{self.name} was not found in {where} and {how}: place {files} there, "
-                f"or point AELAB_DATA_DIR (paths.data_dir) at a directory holding {subdir}/ ({e})."
+                f"or point AELAB_DATA_DIR (paths.data_dir) at a directory that holds {subdir}/."
             ) from e
         except Exception as e:  # truncated or corrupt files: torchvision fails in many ways
             raise DataError(
-                f"{self.name} in {where} could not be read ({type(e).__name__}: {e}); "
+                f"{self.name} in {where} could not be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
                 f"delete the damaged files among {files} and fetch them again."
             ) from e
         x = torch.as_tensor(np.asarray(ds.data))
@@ -198,6 +200,18 @@ def _read_array_file(path: Path) -> tuple[Tensor, Tensor | None]:
     except Exception as e:
         raise DataError(f"{path} could not be read as an array file ({type(e).__name__}: {e}); check or re-export it.") from e
     raise DataError(f"dataset.path={str(path)!r} has suffix {path.suffix!r}: use a .pt, .npy or .npz file.")
+
+
+def _existing_parents(path: Path) -> set[Path]:
+    return {p for p in (path, *path.parents) if p.exists()}
+
+
+def _remove_empty_dirs(path: Path, keep: set[Path]) -> None:
+    """Remove the empty directories a failed download created on the way to ``path``."""
+    for p in (path, *path.parents):
+        if p in keep or not p.is_dir() or any(p.iterdir()):
+            return
+        p.rmdir()
 
 
 def _save_cache(path: Path, x: Tensor, y: Tensor) -> None:

@@ -1,0 +1,339 @@
+"""Training throughput: aelab's real training path against a hand-written PyTorch loop.
+
+Both sides train the same network (built by the same ``network`` builder, from the same
+seed) on the same training tensors, gathered by the same shuffled index per batch, with the
+same optimizer and loss, for the same number of epochs, in one process. The two sides
+alternate ``--repeats`` times (ABBA order, so neither always runs first); the table gives
+the median samples/s of each, the min-max spread, and the ratio of the medians.
+
+- suite: ``aelab.train.train(cfg, choices)`` on the config composed from ``conf/`` with
+  Hydra's compose API; its figure is the summary's ``train_samples_per_s`` (the
+  ``TrainThroughput`` callback: training batches only, validation excluded).
+- hand: a plain loop timed with ``time.perf_counter`` over the training loop only.
+
+After each pair the final weights of both sides are compared (the suite's last checkpoint
+against the hand loop's modules): a difference of 0 shows that both did the same work.
+
+    AELAB_DATA_DIR=/work/shared/data python bench/throughput.py --model ae --dataset mnist
+    python bench/throughput.py --dataset digits --epochs 20 --startup
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import io
+import json
+import logging
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+FAMILIES = ("ae",)  # families whose objective the hand-written loop implements
+
+
+# --- the suite side ----------------------------------------------------------------------
+def overrides(args: argparse.Namespace, output_dir: str) -> list[str]:
+    """The Hydra overrides of one benchmark run (no logger, callbacks, validation or test)."""
+    return [
+        f"model={args.model}",
+        f"dataset={args.dataset}",
+        f"network={args.network}",
+        f"dataset.batch_size={args.batch_size}",
+        f"trainer.max_epochs={args.epochs}",
+        "logger=none",
+        "callbacks=none",
+        "trainer.accelerator=cpu",
+        # not keys of conf/trainer/default.yaml: `++` adds them (and still works if they appear)
+        "++trainer.enable_progress_bar=false",
+        "++trainer.limit_val_batches=0",
+        "test=false",
+        f"paths.output_dir={output_dir}",
+    ]
+
+
+def compose(args: argparse.Namespace, output_dir: str) -> tuple[Any, dict[str, str | None]]:
+    """The composed ``train`` config (without its ``hydra`` node, as ``@hydra.main`` hands it
+    to the task) and the group choices, as ``aelab-train`` would see them."""
+    import hydra
+    from omegaconf import open_dict
+
+    from aelab.config import config_dir
+
+    with hydra.initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        cfg = hydra.compose("train", overrides=overrides(args, output_dir), return_hydra_config=True)
+    choices = dict(cfg.hydra.runtime.choices)
+    with open_dict(cfg):
+        del cfg["hydra"]  # train() resolves the whole config; hydra.* needs a live Hydra run
+    return cfg, choices
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Silence Lightning's info lines, its warnings and train()'s final table."""
+    loggers = [logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric", "lightning")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def run_suite(args: argparse.Namespace) -> dict[str, Any]:
+    """One run of ``aelab.train.train``; its samples/s and its final weights."""
+    from aelab.train import train
+
+    with tempfile.TemporaryDirectory(prefix="aelab-bench-") as tmp:
+        cfg, choices = compose(args, tmp)
+        start = time.perf_counter()
+        with quiet():
+            summary = train(cfg, choices=choices)
+        wall = time.perf_counter() - start
+        state = None
+        if summary.get("checkpoint"):
+            ckpt = torch.load(summary["checkpoint"], map_location="cpu", weights_only=False)
+            state = ckpt["state_dict"]
+    return {"samples_per_s": summary["train_samples_per_s"], "wall_s": wall, "state": state}
+
+
+# --- the hand-written side ---------------------------------------------------------------
+def train_data(cfg: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training split the suite trains on (the data module's ``splits["train"]``)."""
+    import hydra
+
+    datamodule = hydra.utils.instantiate(cfg.dataset)
+    datamodule.setup()
+    return datamodule.splits["train"]
+
+
+def run_hand(cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None) -> dict[str, Any]:
+    """The same work as the suite, as a plain PyTorch loop; ``max_steps`` cuts it short (warm-up)."""
+    import hydra
+    import pytorch_lightning as pl
+
+    x_all, y_all = data
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
+    encoder, decoder = hydra.utils.instantiate(cfg.network)(
+        data_shape=tuple(x_all.shape[1:]), latent_dim=cfg.model.latent_dim, n_params=1
+    )
+    encoder.train()
+    decoder.train()
+    opt_cfg = cfg.optimizer
+    if opt_cfg._target_ != "torch.optim.Adam":
+        raise SystemExit(f"the hand-written loop uses Adam; the config has optimizer {opt_cfg._target_}")
+    params = [*encoder.parameters(), *decoder.parameters()]
+    optimizer = torch.optim.Adam(params, lr=opt_cfg.lr, betas=tuple(opt_cfg.betas), weight_decay=opt_cfg.weight_decay)
+    nll = decoder.likelihood.nll
+
+    n, batch_size, seed = len(x_all), cfg.dataset.batch_size, cfg.dataset.shuffle_seed
+    steps_per_epoch = math.ceil(n / batch_size)
+    samples = steps = 0
+    start = time.perf_counter()
+    for epoch in range(cfg.trainer.max_epochs):
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+        for i in range(steps_per_epoch):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            x, _y = x_all[idx], y_all[idx]
+            if x.dtype == torch.uint8:
+                x = x.float().div_(255)
+            loss = nll(decoder(encoder(x)), x).mean()
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            samples += len(x)
+            steps += 1
+            if max_steps is not None and steps >= max_steps:
+                break
+        if max_steps is not None and steps >= max_steps:
+            break
+    seconds = time.perf_counter() - start
+    state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
+    state |= {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
+    return {"samples_per_s": samples / seconds, "wall_s": seconds, "state": state}
+
+
+def max_weight_diff(a: dict[str, torch.Tensor] | None, b: dict[str, torch.Tensor]) -> float | None:
+    """Largest absolute difference between the weights both state dicts share."""
+    if not a:
+        return None
+    shared = [k for k in b if k in a]
+    if len(shared) != len(b):
+        return None
+    return max(float((a[k].float() - b[k].float()).abs().max()) for k in shared)
+
+
+# --- start-up ----------------------------------------------------------------------------
+try:
+    import pytorch_lightning as _pl
+
+    class FirstStepClock(_pl.Callback):
+        """Prints the wall clock at the end of the first training batch, then stops training."""
+
+        def on_train_batch_end(self, trainer: Any, *_: Any) -> None:
+            print(f"FIRST_STEP_AT {time.time():.6f}", flush=True)
+            trainer.should_stop = True
+
+except ImportError:  # pragma: no cover - aelab depends on Lightning
+    pass
+
+
+def startup(args: argparse.Namespace, repeats: int) -> dict[str, Any]:
+    """Wall time of ``python -m aelab.train --help``, and from launch to the end of the first
+    training step of a real run (clocked by :class:`FirstStepClock`), median of ``repeats``."""
+    help_s, first_s, total_s = [], [], []
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "aelab.train", "--help"], check=True, capture_output=True)
+        help_s.append(time.perf_counter() - start)
+        with tempfile.TemporaryDirectory(prefix="aelab-bench-") as tmp:
+            cmd = [
+                sys.executable, "-m", "aelab.train",
+                *overrides(args, tmp)[:-1],  # paths.output_dir follows hydra.run.dir
+                f"hydra.run.dir={tmp}",
+                "+callbacks.first_step._target_=throughput.FirstStepClock",
+            ]  # fmt: skip
+            launched, start = time.time(), time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+            total_s.append(time.perf_counter() - start)
+        stamps = [float(line.split()[1]) for line in out.splitlines() if line.startswith("FIRST_STEP_AT")]
+        if stamps:
+            first_s.append(stamps[0] - launched)
+    med = lambda xs: round(statistics.median(xs), 3) if xs else None  # noqa: E731
+    return {
+        "help_s": med(help_s),
+        "first_step_s": med(first_s),
+        "one_step_run_s": med(total_s),
+        "repeats": repeats,
+    }
+
+
+# --- report ------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    """CPU, cores, load and library versions of this run."""
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    import pytorch_lightning as pl
+
+    return {
+        "cpu": cpu,
+        "logical_cpus": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "pytorch_lightning": pl.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def summarize(values: Sequence[float]) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), 1),
+        "min": round(min(values), 1),
+        "max": round(max(values), 1),
+        "runs": [round(v, 1) for v in values],
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="ae", choices=FAMILIES)
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--network", default="mlp")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
+    p.add_argument("--warmup-steps", type=int, default=20, help="untimed hand-loop steps before the first run")
+    p.add_argument("--startup", action="store_true", help="also time start-up in subprocesses")
+    p.add_argument("--out", type=Path, default=HERE / "results_throughput.json")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the benchmark, print the table, write the JSON; returns what was written."""
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    info = machine()
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, _ = compose(args, tmp)
+    data = train_data(cfg)
+    print(
+        f"model={args.model} dataset={args.dataset} network={args.network} batch_size={args.batch_size} "
+        f"epochs={args.epochs} train examples={len(data[0])} threads={torch.get_num_threads()}\n"
+        f"cpu: {info['cpu']} ({info['logical_cpus']} logical), load {info['loadavg_start']}"
+    )
+    if args.warmup_steps:
+        run_hand(cfg, data, max_steps=args.warmup_steps)
+
+    suite, hand, diffs = [], [], []
+    for r in range(args.repeats):
+        order = ("suite", "hand") if r % 2 == 0 else ("hand", "suite")
+        runs = {}
+        for side in order:
+            runs[side] = run_suite(args) if side == "suite" else run_hand(cfg, data)
+            print(f"  repeat {r + 1} {side:5s} {runs[side]['samples_per_s']:9.1f} samples/s", flush=True)
+        suite.append(runs["suite"]["samples_per_s"])
+        hand.append(runs["hand"]["samples_per_s"])
+        diffs.append(max_weight_diff(runs["suite"]["state"], runs["hand"]["state"]))
+
+    s, h = summarize(suite), summarize(hand)
+    ratio = s["median"] / h["median"]
+    pair_ratios = [round(a / b, 3) for a, b in zip(suite, hand, strict=True)]
+    info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    result = {
+        "config": {k: v for k, v in vars(args).items() if k != "out"},
+        "train_examples": len(data[0]),
+        "suite_samples_per_s": s,
+        "hand_samples_per_s": h,
+        "ratio_of_medians": round(ratio, 3),
+        "pair_ratios": pair_ratios,
+        "max_weight_diff": diffs,
+        "machine": info,
+    }
+
+    print(f"\n{'side':6s} {'median':>9s} {'min':>9s} {'max':>9s}  samples/s over {args.repeats} runs")
+    for name, v in (("suite", s), ("hand", h)):
+        print(f"{name:6s} {v['median']:9.1f} {v['min']:9.1f} {v['max']:9.1f}")
+    print(f"ratio suite/hand (medians): {ratio:.3f}   per pair: {pair_ratios}")
+    print(f"max |weight difference| suite vs hand after training: {diffs}")
+    if args.startup:
+        result["startup"] = startup(args, repeats=max(1, min(args.repeats, 3)))
+        st = result["startup"]
+        print(f"start-up: --help {st['help_s']} s, launch to first step {st['first_step_s']} s, one-step run {st['one_step_run_s']} s")
+    print(f"load average at start {info['loadavg_start']}, at end {info['loadavg_end']}")
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"written: {args.out}")
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Shared fixtures: run the real commands in subprocesses, find the shared MNIST."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+    run_dir: Path
+
+    @property
+    def summary(self) -> dict:
+        return json.loads((self.run_dir / "summary.json").read_text())
+
+
+def command_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
+    env.update(WANDB_MODE="disabled", PYTHONWARNINGS="ignore", **extra)
+    return env
+
+
+@pytest.fixture
+def train(tmp_path: Path):
+    """``train(*overrides, env=None)`` runs ``python -m aelab.train`` in ``tmp_path``."""
+
+    def run(*overrides: str, env: dict[str, str] | None = None, run_dir: Path | None = None, timeout: int = 300) -> Run:
+        run_dir = run_dir or tmp_path / "run"
+        cmd = [sys.executable, "-m", "aelab.train", *overrides]
+        if not any(o.startswith("-m") or o == "--multirun" for o in overrides):
+            cmd.append(f"hydra.run.dir={run_dir}")
+        proc = subprocess.run(cmd, cwd=tmp_path, env=env or command_env(), capture_output=True, text=True, timeout=timeout)
+        return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
+
+    return run
+
+
+def _mnist_root() -> Path | None:
+    root = os.environ.get("AELAB_DATA_DIR")
+    if root and all((Path(root) / "MNIST" / "raw" / f).exists() for f in MNIST_FILES):
+        return Path(root)
+    return None
+
+
+@pytest.fixture
+def mnist_root() -> Path:
+    root = _mnist_root()
+    if root is None:
+        pytest.skip("MNIST not found: set AELAB_DATA_DIR to a directory holding MNIST/raw (CI uses ../shared/data)")
+    return root
