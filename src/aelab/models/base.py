@@ -112,7 +112,8 @@ class AutoencoderModule(pl.LightningModule):
         metric = self.recon[f"{stage}_error"]
         if not metric.update_called:  # e.g. a family that does not train by batches
             return
-        self.log_dict({f"{stage}/{k}": v for k, v in metric.compute().items()}, prog_bar=stage == "val")
+        # compute() has already reduced across processes; sync_dist only silences Lightning's warning
+        self.log_dict({f"{stage}/{k}": v for k, v in metric.compute().items()}, prog_bar=stage == "val", sync_dist=True)
         metric.reset()
 
     def configure_optimizers(self) -> Any:
