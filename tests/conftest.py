@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 
 
 @dataclass
@@ -36,12 +41,24 @@ def command_env(**extra: str) -> dict[str, str]:
 def train(tmp_path: Path):
     """``train(*overrides, env=None)`` runs ``python -m aelab.train`` in ``tmp_path``."""
 
-    def run(*overrides: str, env: dict[str, str] | None = None, run_dir: Path | None = None, timeout: int = 300) -> Run:
+    def run(
+        *overrides: str,
+        env: dict[str, str] | None = None,
+        run_dir: Path | None = None,
+        timeout: int = 300,
+    ) -> Run:
         run_dir = run_dir or tmp_path / "run"
         cmd = [sys.executable, "-m", "aelab.train", *overrides]
         if not any(o.startswith("-m") or o == "--multirun" for o in overrides):
             cmd.append(f"hydra.run.dir={run_dir}")
-        proc = subprocess.run(cmd, cwd=tmp_path, env=env or command_env(), capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            cmd,
+            cwd=tmp_path,
+            env=env or command_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         return Run(proc.returncode, proc.stdout, proc.stderr, run_dir)
 
     return run
@@ -58,5 +75,7 @@ def _mnist_root() -> Path | None:
 def mnist_root() -> Path:
     root = _mnist_root()
     if root is None:
-        pytest.skip("MNIST not found: set AELAB_DATA_DIR to a directory holding MNIST/raw (CI uses ../shared/data)")
+        pytest.skip(
+            "MNIST not found: set AELAB_DATA_DIR to a directory holding MNIST/raw (CI uses ../shared/data)"
+        )
     return root

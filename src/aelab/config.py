@@ -51,21 +51,34 @@ def _positive(cfg: DictConfig, key: str, kind: type = int) -> None:
 
 def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     """Raise a one-sentence :class:`ConfigError` for the first problem found."""
-    for key in ("model.latent_dim", "dataset.batch_size", "dataset.eval_batch_size", "dataset.n_samples"):
+    for key in (
+        "model.latent_dim",
+        "dataset.batch_size",
+        "dataset.eval_batch_size",
+        "dataset.n_samples",
+    ):
         _positive(cfg, key)
     _positive(cfg, "optimizer.lr", float)
     for key in ("dataset.val_fraction", "dataset.test_fraction"):
         value = cfg.dataset.get(key.split(".")[1])
         if value is not None and not 0 < value < 1:
-            raise ConfigError(f"{key}={value!r} is not allowed: it must lie strictly between 0 and 1.")
+            raise ConfigError(
+                f"{key}={value!r} is not allowed: it must lie strictly between 0 and 1."
+            )
     epochs = cfg.trainer.get("max_epochs")
     if epochs is not None and (not isinstance(epochs, int) or epochs < -1 or epochs == 0):
-        raise ConfigError(f"trainer.max_epochs={epochs!r} is not allowed: use a positive integer (or -1 for no limit).")
+        raise ConfigError(
+            f"trainer.max_epochs={epochs!r} is not allowed: use a positive integer (or -1 for no limit)."
+        )
     seed = cfg.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise ConfigError(f"seed={seed!r} is not allowed: use a non-negative integer, or seed=null for no seeding.")
+        raise ConfigError(
+            f"seed={seed!r} is not allowed: use a non-negative integer, or seed=null for no seeding."
+        )
     if cfg.get("prior") and cfg.prior.get("dim") != cfg.model.latent_dim:
-        raise ConfigError(f"prior.dim={cfg.prior.get('dim')} differs from model.latent_dim={cfg.model.latent_dim}: leave prior.dim at its default ${{model.latent_dim}}.")
+        raise ConfigError(
+            f"prior.dim={cfg.prior.get('dim')} differs from model.latent_dim={cfg.model.latent_dim}: leave prior.dim at its default ${{model.latent_dim}}."
+        )
     _check_family(choices)
 
 

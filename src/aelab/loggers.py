@@ -22,7 +22,10 @@ def _has_wandb_key() -> bool:
 
 
 def _wandb_host() -> str:
-    return urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname or "api.wandb.ai"
+    return (
+        urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai")).hostname
+        or "api.wandb.ai"
+    )
 
 
 def _reachable(host: str, port: int = 443, timeout_s: float = 2.0) -> bool:
@@ -54,9 +57,20 @@ def wandb_logger(
     if mode == "auto":
         mode = "online" if _has_wandb_key() and _reachable(_wandb_host()) else "offline"
         if mode == "offline":
-            log.warning("W&B: no API key or no route to %s, logging offline; upload later with `wandb sync %s/wandb/offline-run-*`.", _wandb_host(), save_dir)
+            log.warning(
+                "W&B: no API key or no route to %s, logging offline; upload later with `wandb sync %s/wandb/offline-run-*`.",
+                _wandb_host(),
+                save_dir,
+            )
     return WandbLogger(
-        save_dir=save_dir, project=project, entity=entity, group=group, tags=list(tags), name=name, mode=mode, **kwargs
+        save_dir=save_dir,
+        project=project,
+        entity=entity,
+        group=group,
+        tags=list(tags),
+        name=name,
+        mode=mode,
+        **kwargs,
     )
 
 

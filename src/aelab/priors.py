@@ -34,4 +34,6 @@ class StandardGaussian(Prior):
         return self.scale * torch.randn(n, self.dim, device=self._device_anchor.device)
 
     def log_prob(self, z: Tensor) -> Tensor:
-        return -0.5 * (z / self.scale).pow(2).sum(-1) - self.dim * (math.log(self.scale) + 0.5 * math.log(2 * math.pi))
+        return -0.5 * (z / self.scale).pow(2).sum(-1) - self.dim * (
+            math.log(self.scale) + 0.5 * math.log(2 * math.pi)
+        )

@@ -1,9 +1,9 @@
 """``aelab-train``: compose the config, build the parts, fit, validate, test, write the summary.
 
-    aelab-train                                  # autoencoder on digits
-    aelab-train model=pca dataset=mnist
-    aelab-train -m experiment=hinton2006 model=ae,pca
-    aelab-train --help                           # groups and options
+aelab-train                                  # autoencoder on digits
+aelab-train model=pca dataset=mnist
+aelab-train -m experiment=hinton2006 model=ae,pca
+aelab-train --help                           # groups and options
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
 
     from aelab.callbacks import TrainThroughput
     from aelab.summary import print_metrics_table, versions, write_json_atomic
+
     if cfg.get("seed") is not None:  # `is not None`: seed=0 is a seed
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
@@ -80,15 +81,21 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     ckpt_path = best or None  # score the checkpoint the monitor chose, else the last weights
     metrics: dict[str, float] = {}
-    for results in (trainer.validate(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False),
-                    trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False) if cfg.get("test", True) else []):
+    for results in (
+        trainer.validate(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False),
+        trainer.test(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False)
+        if cfg.get("test", True)
+        else [],
+    ):
         for result in results:
             metrics.update({k: float(v) for k, v in result.items()})
 
     summary = {
         "status": "debug" if trainer.fast_dev_run else "completed",
         "metrics": dict(sorted(metrics.items())),
-        "choices": {k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")},
+        "choices": {
+            k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")
+        },
         "seed": cfg.get("seed"),
         "wall_time_s": round(time.perf_counter() - start, 3),
         "train_samples_per_s": round(throughput.samples_per_s, 1),
@@ -98,7 +105,9 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     }
     if trainer.is_global_zero:
         path = write_json_atomic(os.path.join(cfg.paths.output_dir, "summary.json"), summary)
-        print_metrics_table(metrics, title=f"model={choices.get('model')} dataset={choices.get('dataset')}")
+        print_metrics_table(
+            metrics, title=f"model={choices.get('model')} dataset={choices.get('dataset')}"
+        )
         print(f"summary: {path}")
     return summary
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import command_env
 
 CASES = {
@@ -33,7 +34,9 @@ def test_bad_input_is_one_sentence(train, case: str) -> None:
 def test_missing_dataset_offline_names_directory_and_files(train, tmp_path: Path) -> None:
     empty = tmp_path / "no-data"
     empty.mkdir()
-    run = train("dataset=mnist", "dataset.download=false", env=command_env(AELAB_DATA_DIR=str(empty)))
+    run = train(
+        "dataset=mnist", "dataset.download=false", env=command_env(AELAB_DATA_DIR=str(empty))
+    )
     assert run.returncode == 1
     (line,) = [ln for ln in run.stderr.splitlines() if ln.startswith("aelab: error:")]
     assert str(empty / "MNIST" / "raw") in line and "train-images-idx3-ubyte" in line
@@ -44,9 +47,18 @@ def test_missing_dataset_offline_names_directory_and_files(train, tmp_path: Path
 def test_corrupt_dataset_file(train, tmp_path: Path) -> None:
     raw = tmp_path / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (raw / name).write_bytes(b"\x00\x00\x08\x03garbage")
-    run = train("dataset=mnist", "dataset.download=false", env=command_env(AELAB_DATA_DIR=str(tmp_path / "data")))
+    run = train(
+        "dataset=mnist",
+        "dataset.download=false",
+        env=command_env(AELAB_DATA_DIR=str(tmp_path / "data")),
+    )
     assert run.returncode == 1
     assert "could not be read" in run.stderr and str(raw) in run.stderr
     assert "Traceback" not in run.stderr

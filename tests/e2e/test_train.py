@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from conftest import command_env
 
 
@@ -18,7 +19,9 @@ def test_default_experiment_from_another_directory(tmp_path: Path) -> None:
     """`aelab-train` with no arguments: the autoencoder on digits, from any working directory."""
     exe = shutil.which("aelab-train")
     assert exe, "aelab-train is not on PATH: pip install -e '.[dev]'"
-    proc = subprocess.run([exe], cwd=tmp_path, env=command_env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [exe], cwd=tmp_path, env=command_env(), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     (summary_path,) = tmp_path.glob("logs/train/runs/*/summary.json")
     summary = json.loads(summary_path.read_text())
@@ -42,7 +45,18 @@ def test_default_experiment_from_another_directory(tmp_path: Path) -> None:
 def test_help_lists_groups_and_options(train) -> None:
     run = train("--help")
     assert run.returncode == 0
-    for group in ("model", "prior_loss", "prior", "dataset", "network", "trainer", "logger", "callbacks", "paths", "experiment"):
+    for group in (
+        "model",
+        "prior_loss",
+        "prior",
+        "dataset",
+        "network",
+        "trainer",
+        "logger",
+        "callbacks",
+        "paths",
+        "experiment",
+    ):
         assert f"{group}:" in run.stdout
     for option in ("ae, pca", "digits", "toy2d", "mnist", "debug", "ddp", "wandb", "hinton2006"):
         assert option in run.stdout
@@ -61,7 +75,12 @@ def test_seed_repeats_metrics_exactly(train, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        ("dataset=toy2d", "dataset.name=swiss_roll", "network.likelihood=gaussian", "model.latent_dim=2"),
+        (
+            "dataset=toy2d",
+            "dataset.name=swiss_roll",
+            "network.likelihood=gaussian",
+            "model.latent_dim=2",
+        ),
         ("network=conv", "network.channels=8"),
         ("model=pca", "model.latent_dim=10"),
         ("logger=tensorboard",),
@@ -93,25 +112,44 @@ def test_users_own_tensor_and_folder_data(train, tmp_path: Path) -> None:
         (folder / label).mkdir(parents=True)
         for i in range(40):
             size = (20 + i, 30)  # any size: cropped square and resized
-            Image.fromarray(rng.integers(0, 256, size=(*size[::-1], 3), dtype=np.uint8)).save(folder / label / f"{i}.png")
-    run = train("dataset=tensor", f"dataset.path={array}", "trainer.max_epochs=1", run_dir=tmp_path / "tensor")
+            Image.fromarray(rng.integers(0, 256, size=(*size[::-1], 3), dtype=np.uint8)).save(
+                folder / label / f"{i}.png"
+            )
+    run = train(
+        "dataset=tensor",
+        f"dataset.path={array}",
+        "trainer.max_epochs=1",
+        run_dir=tmp_path / "tensor",
+    )
     assert run.returncode == 0, run.stderr[-3000:]
-    run = train("dataset=folder", f"dataset.path={folder}", "dataset.image_size=16", "trainer.max_epochs=1", run_dir=tmp_path / "folder")
+    run = train(
+        "dataset=folder",
+        f"dataset.path={folder}",
+        "dataset.image_size=16",
+        "trainer.max_epochs=1",
+        run_dir=tmp_path / "folder",
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.summary["metrics"]["test/recon_sse"] > 0
 
 
-def test_wandb_offline_run(train, tmp_path: Path) -> None:
-    """A real W&B run with no key and no network: offline, finished, syncable later."""
-    env = command_env(WANDB_MODE="offline", WANDB_API_KEY="", WANDB_DIR=str(tmp_path))
+def test_wandb_goes_offline_by_itself(train, tmp_path: Path) -> None:
+    """A real W&B run with no key (and no network): offline without being told, syncable later."""
+    env = command_env(HOME=str(tmp_path), WANDB_DIR=str(tmp_path))
+    for key in ("WANDB_MODE", "WANDB_API_KEY"):
+        env.pop(key, None)
     run = train("logger=wandb", "trainer.max_epochs=1", env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert list((tmp_path / "run" / "wandb").glob("offline-run-*")), "no offline W&B run directory"
+    assert "wandb sync" in run.stdout + run.stderr
+    (offline_run,) = (tmp_path / "run" / "wandb").glob("offline-run-*")
+    assert list(offline_run.glob("*.wandb")), "the offline run holds no records"
 
 
 @pytest.mark.slow
 def test_mnist_autoencoder_one_epoch(train, mnist_root: Path) -> None:
-    run = train("dataset=mnist", "trainer.max_epochs=1", env=command_env(AELAB_DATA_DIR=str(mnist_root)))
+    run = train(
+        "dataset=mnist", "trainer.max_epochs=1", env=command_env(AELAB_DATA_DIR=str(mnist_root))
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.summary["metrics"]["test/recon_sse"] < 30
 
@@ -119,7 +157,9 @@ def test_mnist_autoencoder_one_epoch(train, mnist_root: Path) -> None:
 @pytest.mark.slow
 def test_pca30_on_mnist_matches_hinton2006(train, mnist_root: Path) -> None:
     """PCA-30: 13.87 per test image in the paper (60k training images); 13.91 on the 20k prefix."""
-    run = train("experiment=hinton2006", "model=pca", env=command_env(AELAB_DATA_DIR=str(mnist_root)))
+    run = train(
+        "experiment=hinton2006", "model=pca", env=command_env(AELAB_DATA_DIR=str(mnist_root))
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert 13.5 <= run.summary["metrics"]["test/recon_sse"] <= 14.3
     assert run.summary["epochs"] == 1  # closed form: one pass, whatever max_epochs says
@@ -127,10 +167,28 @@ def test_pca30_on_mnist_matches_hinton2006(train, mnist_root: Path) -> None:
 
 @pytest.mark.slow
 def test_hinton2006_multirun_writes_both_summaries(tmp_path: Path, mnist_root: Path) -> None:
-    cmd = [sys.executable, "-m", "aelab.train", "-m", "experiment=hinton2006", "model=ae,pca",
-           "trainer.max_epochs=1", "dataset.limit=2000", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
-    proc = subprocess.run(cmd, cwd=tmp_path, env=command_env(AELAB_DATA_DIR=str(mnist_root)), capture_output=True, text=True, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "aelab.train",
+        "-m",
+        "experiment=hinton2006",
+        "model=ae,pca",
+        "trainer.max_epochs=1",
+        "dataset.limit=2000",
+        f"hydra.sweep.dir={tmp_path / 'sweep'}",
+    ]
+    proc = subprocess.run(
+        cmd,
+        cwd=tmp_path,
+        env=command_env(AELAB_DATA_DIR=str(mnist_root)),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    summaries = [json.loads(p.read_text()) for p in sorted((tmp_path / "sweep").glob("*/summary.json"))]
+    summaries = [
+        json.loads(p.read_text()) for p in sorted((tmp_path / "sweep").glob("*/summary.json"))
+    ]
     assert [s["choices"]["model"] for s in summaries] == ["ae", "pca"]
     assert all("test/recon_sse" in s["metrics"] for s in summaries)

@@ -18,9 +18,14 @@ DEFAULT_CHOICES = {"model": "ae", "prior_loss": "none"}
 NEEDS = {("dataset", "folder"): ["dataset.path=x"], ("dataset", "tensor"): ["dataset.path=x"]}
 
 
-def compose(overrides: list[str] | None = None) -> DictConfig:
+@pytest.fixture(scope="module", autouse=True)
+def _hydra():
     with hydra.initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return hydra.compose("train", overrides=overrides or [], return_hydra_config=False)
+        yield
+
+
+def compose(overrides: list[str] | None = None) -> DictConfig:
+    return hydra.compose("train", overrides=overrides or [], return_hydra_config=False)
 
 
 def _options() -> list[tuple[str, str]]:
@@ -38,13 +43,23 @@ OPTIONS = _options()
 
 def test_options_were_found():
     groups = {g for g, _ in OPTIONS}
-    assert {"dataset", "model", "network", "optimizer", "scheduler", "trainer", "logger", "callbacks", "experiment"} <= groups
+    assert {
+        "dataset",
+        "model",
+        "network",
+        "optimizer",
+        "scheduler",
+        "trainer",
+        "logger",
+        "callbacks",
+        "experiment",
+    } <= groups
     assert ("dataset", "digits") in OPTIONS and ("model", "pca") in OPTIONS
     assert len(OPTIONS) == len(list(CONF.glob("*/*.yaml"))) - 1  # all but dataset/_split
 
 
 def test_config_dir_is_the_checkout():
-    assert CONF == Path(__file__).resolve().parents[2] / "conf"
+    assert Path(__file__).resolve().parents[2] / "conf" == CONF
     assert (CONF / "train.yaml").is_file()
 
 
@@ -87,7 +102,10 @@ def test_experiment_hinton2006():
     assert cfg.callbacks.model_checkpoint.monitor == cfg.optimized_metric == "val/recon_sse"
 
 
-@pytest.mark.parametrize(("group", "option"), [o for o in OPTIONS if o[0] in ("network", "optimizer", "scheduler", "prior", "model")])
+@pytest.mark.parametrize(
+    ("group", "option"),
+    [o for o in OPTIONS if o[0] in ("network", "optimizer", "scheduler", "prior", "model")],
+)
 def test_option_targets_build(group, option):
     """The _target_ of each buildable option exists and accepts the option's keys."""
     cfg = compose([f"{group}={option}"])
@@ -158,7 +176,10 @@ def test_n_samples_checked_for_toy2d():
         validate(cfg, DEFAULT_CHOICES)
 
 
-@pytest.mark.parametrize("override", ["trainer.max_epochs=-1", "seed=null", "seed=0", "optimizer.lr=1", "model.latent_dim=1"])
+@pytest.mark.parametrize(
+    "override",
+    ["trainer.max_epochs=-1", "seed=null", "seed=0", "optimizer.lr=1", "model.latent_dim=1"],
+)
 def test_edge_values_pass(override):
     validate(compose([override]), DEFAULT_CHOICES)
 
@@ -185,6 +206,7 @@ def test_family_rejects_a_prior_loss_it_does_not_take():
 @pytest.mark.xfail(
     reason="aelab/config.py validate: `not 0 < value < 1` on a string value raises TypeError "
     "('<' not supported between 'int' and 'str') instead of ConfigError",
+    raises=TypeError,
     strict=True,
 )
 def test_non_numeric_fraction_is_a_config_error():
@@ -196,6 +218,7 @@ def test_non_numeric_fraction_is_a_config_error():
 @pytest.mark.xfail(
     reason="aelab/config.py validate: isinstance(True, int) holds, so trainer.max_epochs=true "
     "passes (seed and _positive reject bools)",
+    raises=pytest.fail.Exception,
     strict=True,
 )
 def test_boolean_max_epochs_is_a_config_error():
@@ -207,6 +230,7 @@ def test_boolean_max_epochs_is_a_config_error():
 @pytest.mark.xfail(
     reason="aelab/config.py validate does not check dataset.limit: limit=0 gives empty splits and "
     "limit=-1 silently drops the last example of each split (x[:-1])",
+    raises=pytest.fail.Exception,
     strict=True,
 )
 @pytest.mark.parametrize("limit", ["0", "-1"])
@@ -219,6 +243,7 @@ def test_non_positive_limit_is_a_config_error(limit):
 @pytest.mark.xfail(
     reason="seed=null resolves dataset.shuffle_seed=${oc.select:seed,0} to None (oc.select's "
     "default applies only to a missing key), and TensorBatches._indices fails on None + epoch",
+    raises=TypeError,
     strict=True,
 )
 def test_seed_null_trains():

@@ -18,8 +18,8 @@ from aelab.data import (
     TensorBatches,
     TensorDataModule,
     TensorFileDataModule,
-    Toy2dDataModule,
     TorchvisionDataModule,
+    Toy2dDataModule,
     as_float,
 )
 from aelab.data.toy2d import NAMES, mixture_params
@@ -139,6 +139,7 @@ def test_shuffled_ddp_shards_are_equal_and_cover_everything(n):
 @pytest.mark.xfail(
     reason="aelab/data/base.py TensorBatches._indices pads with order[:pad] only once: with fewer "
     "examples than half the ranks (n=1, world_size=4) ranks 2 and 3 get empty batches",
+    raises=AssertionError,
     strict=True,
 )
 def test_shuffled_ddp_shards_are_padded_when_smaller_than_world():
@@ -226,6 +227,7 @@ def test_datamodule_loaders_without_trainer():
 @pytest.mark.xfail(
     reason="seed=null (documented in conf/train.yaml) makes dataset.shuffle_seed=${oc.select:seed,0} "
     "None, and aelab/data/base.py TensorBatches._indices computes None + epoch: TypeError",
+    raises=TypeError,
     strict=True,
 )
 def test_shuffle_seed_none_still_shuffles():
@@ -361,7 +363,9 @@ def _all(dm: TensorDataModule) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_folder_rgb(image_folder):
-    dm = FolderDataModule(str(image_folder), image_size=8, channels=3, val_fraction=0.25, test_fraction=0.2)
+    dm = FolderDataModule(
+        str(image_folder), image_size=8, channels=3, val_fraction=0.25, test_fraction=0.2
+    )
     x, y = _all(dm)
     assert dm.data_shape == (3, 8, 8)
     assert dm.is_image
@@ -561,7 +565,12 @@ def test_torchvision_missing_files(tmp_path):
 def test_torchvision_corrupt_files(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ):
         (raw / name).write_bytes(b"\x00\x00\x08\x03garbage")
     with pytest.raises(DataError, match="could not be read") as e:
         TorchvisionDataModule(name="MNIST", root=str(tmp_path), download=False).setup()
@@ -582,7 +591,9 @@ def _shared_mnist_root() -> Path | None:
 
 @pytest.mark.skipif(_shared_mnist_root() is None, reason="AELAB_DATA_DIR does not hold MNIST/raw")
 def test_mnist_from_shared_data_dir():
-    dm = TorchvisionDataModule(name="MNIST", root=str(_shared_mnist_root()), download=False, val_fraction=0.1)
+    dm = TorchvisionDataModule(
+        name="MNIST", root=str(_shared_mnist_root()), download=False, val_fraction=0.1
+    )
     dm.setup()
     sizes = {k: len(v[0]) for k, v in dm.splits.items()}
     assert sizes == {"train": 18000, "val": 2000, "test": 10000}  # 20,000-image train prefix

@@ -25,7 +25,14 @@ def test_recon_sse_and_mse_by_hand():
     per_image = []
     for x_hat, x in batches:
         for i in range(len(x)):
-            per_image.append(sum((a - b) ** 2 for a, b in zip(x_hat[i].flatten().tolist(), x[i].flatten().tolist(), strict=True)))
+            per_image.append(
+                sum(
+                    (a - b) ** 2
+                    for a, b in zip(
+                        x_hat[i].flatten().tolist(), x[i].flatten().tolist(), strict=True
+                    )
+                )
+            )
     sse = sum(per_image) / len(per_image)  # mean over all 8 images, not mean of batch means
     assert len(per_image) == 8
     assert out["recon_sse"].item() == pytest.approx(sse, rel=1e-5)

@@ -71,10 +71,18 @@ def test_mlp_shapes(data_shape, n_params):
 def test_mlp_layer_sizes_and_linear_code():
     nets = mlp((1, 8, 8), 4, hidden=(32, 16), activation="tanh")
     enc = [m for m in nets.encoder.net if not isinstance(m, torch.nn.Flatten)]
-    assert [(m.in_features, m.out_features) for m in enc if isinstance(m, torch.nn.Linear)] == [(64, 32), (32, 16), (16, 4)]
+    assert [(m.in_features, m.out_features) for m in enc if isinstance(m, torch.nn.Linear)] == [
+        (64, 32),
+        (32, 16),
+        (16, 4),
+    ]
     assert isinstance(enc[-1], torch.nn.Linear)  # linear code units
     dec = list(nets.decoder.net)
-    assert [(m.in_features, m.out_features) for m in dec if isinstance(m, torch.nn.Linear)] == [(4, 16), (16, 32), (32, 64)]
+    assert [(m.in_features, m.out_features) for m in dec if isinstance(m, torch.nn.Linear)] == [
+        (4, 16),
+        (16, 32),
+        (32, 64),
+    ]
     assert sum(isinstance(m, torch.nn.Tanh) for m in enc) == 2
     assert isinstance(dec[-2], torch.nn.Linear)  # raw output (logits), then unflatten
 
@@ -103,7 +111,9 @@ def test_bernoulli_nll_is_summed_bce_with_logits():
     x = torch.rand(4, 1, 3, 3)
     nll = Bernoulli().nll(out, x)
     assert nll.shape == (4,)
-    by_hand = torch.stack([F.binary_cross_entropy_with_logits(out[i], x[i], reduction="sum") for i in range(4)])
+    by_hand = torch.stack(
+        [F.binary_cross_entropy_with_logits(out[i], x[i], reduction="sum") for i in range(4)]
+    )
     assert torch.allclose(nll, by_hand, atol=1e-5)
     # the formula itself: -x log p - (1 - x) log(1 - p)
     p = out.sigmoid()
@@ -117,7 +127,10 @@ def test_gaussian_nll_by_hand():
     out = torch.randn(5, 2, 3)
     x = torch.randn(5, 2, 3)
     d = 6
-    sse = [sum((float(x[i].flatten()[j]) - float(out[i].flatten()[j])) ** 2 for j in range(d)) for i in range(5)]
+    sse = [
+        sum((float(x[i].flatten()[j]) - float(out[i].flatten()[j])) ** 2 for j in range(d))
+        for i in range(5)
+    ]
     expected = torch.tensor([0.5 * s + 0.5 * d * math.log(2 * math.pi) for s in sse])
     nll = Gaussian(1.0).nll(out, x)
     assert nll.shape == (5,)

@@ -94,7 +94,9 @@ def test_encode_refits_when_stale():
     assert torch.equal(model.components, torch.zeros(D, K))
     model.encode(x[:2])  # stale components are refitted on first use
     ref = _fit(x)
-    np.testing.assert_allclose(_projector(model.components.numpy()), _projector(ref.components.numpy()), atol=1e-5)
+    np.testing.assert_allclose(
+        _projector(model.components.numpy()), _projector(ref.components.numpy()), atol=1e-5
+    )
 
 
 def test_full_rank_pca_reconstructs_exactly():

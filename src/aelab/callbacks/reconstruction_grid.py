@@ -16,8 +16,15 @@ class ReconstructionGrid(pl.Callback):
     ``every_n_epochs > 0`` the grid is also sent to the loggers during training.
     """
 
-    def __init__(self, dirpath: str, n: int = 64, n_per_row: int = 16, every_n_epochs: int = 0) -> None:
-        self.dirpath, self.n, self.n_per_row, self.every_n_epochs = Path(dirpath), n, n_per_row, every_n_epochs
+    def __init__(
+        self, dirpath: str, n: int = 64, n_per_row: int = 16, every_n_epochs: int = 0
+    ) -> None:
+        self.dirpath, self.n, self.n_per_row, self.every_n_epochs = (
+            Path(dirpath),
+            n,
+            n_per_row,
+            every_n_epochs,
+        )
 
     @torch.no_grad()
     def grid(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> torch.Tensor | None:
@@ -33,10 +40,16 @@ class ReconstructionGrid(pl.Callback):
         pl_module.eval()
         x_hat = pl_module.reconstruct(x).clamp(0, 1)
         pl_module.train(was_training)
-        rows = [t for i in range(0, len(x), self.n_per_row) for t in (x[i : i + self.n_per_row], x_hat[i : i + self.n_per_row])]
+        rows = [
+            t
+            for i in range(0, len(x), self.n_per_row)
+            for t in (x[i : i + self.n_per_row], x_hat[i : i + self.n_per_row])
+        ]
         images = torch.cat(rows).cpu()
         if images.shape[-1] < 28:  # enlarge tiny images (8x8 digits) so the grid can be seen
-            images = torch.nn.functional.interpolate(images, scale_factor=28 // images.shape[-1], mode="nearest")
+            images = torch.nn.functional.interpolate(
+                images, scale_factor=28 // images.shape[-1], mode="nearest"
+            )
         return make_grid(images, nrow=self.n_per_row, padding=1, pad_value=1.0)
 
     @rank_zero_only

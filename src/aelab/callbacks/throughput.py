@@ -30,7 +30,14 @@ class TrainThroughput(pl.Callback):
     on_train_epoch_start = _restart
     on_validation_end = _restart
 
-    def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
         now = time.perf_counter()
         self.seconds += now - self._t0
         self._t0 = now

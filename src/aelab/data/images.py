@@ -42,9 +42,18 @@ class TorchvisionDataModule(TensorDataModule):
     """
 
     EXPECTED = {
-        "MNIST": ("MNIST/raw", "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"),
-        "FashionMNIST": ("FashionMNIST/raw", "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"),
-        "CIFAR10": ("cifar-10-batches-py", "data_batch_1 .. data_batch_5, test_batch, batches.meta"),
+        "MNIST": (
+            "MNIST/raw",
+            "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte",
+        ),
+        "FashionMNIST": (
+            "FashionMNIST/raw",
+            "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte",
+        ),
+        "CIFAR10": (
+            "cifar-10-batches-py",
+            "data_batch_1 .. data_batch_5, test_batch, batches.meta",
+        ),
     }
 
     def __init__(self, name: str, root: str, download: bool = False, **kwargs) -> None:
@@ -60,10 +69,16 @@ class TorchvisionDataModule(TensorDataModule):
         where = self.root / subdir
         existed = _existing_parents(where)
         try:
-            ds = getattr(torchvision.datasets, self.name)(str(self.root), train=train, download=self.download)
+            ds = getattr(torchvision.datasets, self.name)(
+                str(self.root), train=train, download=self.download
+            )
         except RuntimeError as e:
             _remove_empty_dirs(where, existed)  # a failed download leaves nothing behind
-            how = "could not be downloaded (no network?)" if self.download else "dataset.download=false"
+            how = (
+                "could not be downloaded (no network?)"
+                if self.download
+                else "dataset.download=false"
+            )
             raise DataError(
                 f"{self.name} was not found in {where} and {how}: place {files} there, "
                 f"or point AELAB_DATA_DIR (paths.data_dir) at a directory that holds {subdir}/."
@@ -101,7 +116,9 @@ class CelebADataModule(TensorDataModule):
             return _load_cache(cache)
         tf = T.Compose([T.CenterCrop(140), T.Resize(self.image_size), T.PILToTensor()])
         try:
-            ds = torchvision.datasets.CelebA(str(self.root), split=split, transform=tf, download=self.download)
+            ds = torchvision.datasets.CelebA(
+                str(self.root), split=split, transform=tf, download=self.download
+            )
         except Exception as e:
             raise DataError(
                 f"CelebA was not found or not readable in {self.root / 'celeba'}: place img_align_celeba/ "
@@ -135,10 +152,14 @@ class FolderDataModule(TensorDataModule):
         from torchvision.transforms import functional as F
 
         if not self.path.is_dir():
-            raise DataError(f"dataset.path={str(self.path)!r} is not a directory: point it at a folder of images.")
+            raise DataError(
+                f"dataset.path={str(self.path)!r} is not a directory: point it at a folder of images."
+            )
         files = sorted(p for p in self.path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            raise DataError(f"{self.path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): add some or fix dataset.path.")
+            raise DataError(
+                f"{self.path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): add some or fix dataset.path."
+            )
         classes = sorted({p.parent for p in files} - {self.path})
         label_of = {d: i for i, d in enumerate(classes)}
         images = []
@@ -146,7 +167,11 @@ class FolderDataModule(TensorDataModule):
             try:
                 with Image.open(f) as im:
                     im = im.convert("L" if self.channels == 1 else "RGB")
-                    im = F.resize(F.center_crop(im, min(im.size)), [self.image_size, self.image_size], antialias=True)
+                    im = F.resize(
+                        F.center_crop(im, min(im.size)),
+                        [self.image_size, self.image_size],
+                        antialias=True,
+                    )
                     images.append(F.pil_to_tensor(im))
             except (OSError, UnidentifiedImageError) as e:
                 raise DataError(f"{f} is not a readable image ({e}); remove or replace it.") from e
@@ -173,24 +198,32 @@ class TensorFileDataModule(TensorDataModule):
         elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
             x = x.permute(0, 3, 1, 2).contiguous()
         elif x.ndim not in (2, 4):
-            raise DataError(f"{self.path} holds an array of shape {tuple(x.shape)}: expected N x D, N x H x W, N x C x H x W or N x H x W x C.")
+            raise DataError(
+                f"{self.path} holds an array of shape {tuple(x.shape)}: expected N x D, N x H x W, N x C x H x W or N x H x W x C."
+            )
         if x.dtype != torch.uint8:
             x = x.float()
         if y is None:
             y = torch.full((len(x),), -1, dtype=torch.long)
         elif len(y) != len(x):
-            raise DataError(f"{self.path} has {len(x)} examples but {len(y)} labels: give one label per example.")
+            raise DataError(
+                f"{self.path} has {len(x)} examples but {len(y)} labels: give one label per example."
+            )
         return (x, y.long()), None
 
 
 def _read_array_file(path: Path) -> tuple[Tensor, Tensor | None]:
     if not path.is_file():
-        raise DataError(f"dataset.path={str(path)!r} does not exist: point it at a .pt, .npy or .npz file.")
+        raise DataError(
+            f"dataset.path={str(path)!r} does not exist: point it at a .pt, .npy or .npz file."
+        )
     try:
         if path.suffix == ".pt":
             obj = torch.load(path, map_location="cpu", weights_only=True)
             if isinstance(obj, dict):
-                return torch.as_tensor(obj["x"]), (torch.as_tensor(obj["y"]) if "y" in obj else None)
+                return torch.as_tensor(obj["x"]), (
+                    torch.as_tensor(obj["y"]) if "y" in obj else None
+                )
             return torch.as_tensor(obj), None
         if path.suffix == ".npy":
             return torch.from_numpy(np.load(path, allow_pickle=False)), None
@@ -198,8 +231,12 @@ def _read_array_file(path: Path) -> tuple[Tensor, Tensor | None]:
             with np.load(path, allow_pickle=False) as f:
                 return torch.from_numpy(f["x"]), (torch.from_numpy(f["y"]) if "y" in f else None)
     except Exception as e:
-        raise DataError(f"{path} could not be read as an array file ({type(e).__name__}: {e}); check or re-export it.") from e
-    raise DataError(f"dataset.path={str(path)!r} has suffix {path.suffix!r}: use a .pt, .npy or .npz file.")
+        raise DataError(
+            f"{path} could not be read as an array file ({type(e).__name__}: {e}); check or re-export it."
+        ) from e
+    raise DataError(
+        f"dataset.path={str(path)!r} has suffix {path.suffix!r}: use a .pt, .npy or .npz file."
+    )
 
 
 def _existing_parents(path: Path) -> set[Path]:

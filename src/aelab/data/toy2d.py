@@ -65,10 +65,19 @@ def sample(name: str, n: int, seed: int = 0, noise: float = 0.0) -> Split:
 class Toy2dDataModule(TensorDataModule):
     """``n_samples`` points of a named 2-D set, drawn from ``data_seed`` and split like any data."""
 
-    def __init__(self, name: str = "ring8", n_samples: int = 10000, noise: float = 0.0, data_seed: int = 0, **kwargs) -> None:
+    def __init__(
+        self,
+        name: str = "ring8",
+        n_samples: int = 10000,
+        noise: float = 0.0,
+        data_seed: int = 0,
+        **kwargs,
+    ) -> None:
         super().__init__(**kwargs)
         if name not in NAMES:
-            raise DataError(f"dataset.name={name!r} is not a toy2d set: use one of {', '.join(NAMES)}.")
+            raise DataError(
+                f"dataset.name={name!r} is not a toy2d set: use one of {', '.join(NAMES)}."
+            )
         self.name, self.n_samples, self.noise, self.data_seed = name, n_samples, noise, data_seed
 
     def load(self) -> tuple[Split, None]:

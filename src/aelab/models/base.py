@@ -54,10 +54,14 @@ class AutoencoderModule(pl.LightningModule):
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.prior, self.prior_loss = prior, prior_loss
         if network is not None:
-            self.encoder, self.decoder = network(data_shape=self.data_shape, latent_dim=latent_dim, n_params=self.n_params)
+            self.encoder, self.decoder = network(
+                data_shape=self.data_shape, latent_dim=latent_dim, n_params=self.n_params
+            )
         is_image = len(self.data_shape) == 3
         # keyed "<stage>_error": a ModuleDict key "train" would clash with nn.Module.train
-        self.recon = nn.ModuleDict({f"{s}_error": ReconstructionError(with_bce=is_image) for s in STAGES})
+        self.recon = nn.ModuleDict(
+            {f"{s}_error": ReconstructionError(with_bce=is_image) for s in STAGES}
+        )
         self.run_config: dict | None = None  # the composed Hydra config, stored in checkpoints
 
     # --- the autoencoder -------------------------------------------------------------------
@@ -97,7 +101,9 @@ class AutoencoderModule(pl.LightningModule):
         loss, logs, x_hat = self.step(x)
         self.recon[f"{stage}_error"].update(x_hat, x)
         logs = {"loss": loss, **logs}
-        self.log_dict({f"{stage}/{k}": v for k, v in logs.items()}, batch_size=len(x), sync_dist=True)
+        self.log_dict(
+            {f"{stage}/{k}": v for k, v in logs.items()}, batch_size=len(x), sync_dist=True
+        )
 
     def on_train_epoch_end(self) -> None:
         self._log_recon("train")
@@ -113,14 +119,21 @@ class AutoencoderModule(pl.LightningModule):
         if not metric.update_called:  # e.g. a family that does not train by batches
             return
         # compute() has already reduced across processes; sync_dist only silences Lightning's warning
-        self.log_dict({f"{stage}/{k}": v for k, v in metric.compute().items()}, prog_bar=stage == "val", sync_dist=True)
+        self.log_dict(
+            {f"{stage}/{k}": v for k, v in metric.compute().items()},
+            prog_bar=stage == "val",
+            sync_dist=True,
+        )
         metric.reset()
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
         if self.scheduler_factory is None:
             return optimizer
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"}}
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"},
+        }
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["aelab_config"] = self.run_config

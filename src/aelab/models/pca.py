@@ -47,7 +47,9 @@ class PCA(AutoencoderModule):
         dim = int(torch.tensor(self.data_shape).prod())
         self.moments = MomentSums(dim)
         self.register_buffer("mean", torch.zeros(dim))
-        self.register_buffer("components", torch.zeros(dim, latent_dim))  # D x k, orthonormal columns
+        self.register_buffer(
+            "components", torch.zeros(dim, latent_dim)
+        )  # D x k, orthonormal columns
         self.register_buffer("explained_variance", torch.zeros(latent_dim))
         self._stale = False
 

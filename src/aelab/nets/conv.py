@@ -20,24 +20,37 @@ from aelab.nets.networks import Decoder, Encoder, Networks
 def _plan(data_shape: Sequence[int], channels: int) -> tuple[list[int], int]:
     """Channels per resolution level and the smallest side, for a C x S x S image."""
     if len(data_shape) != 3 or data_shape[1] != data_shape[2]:
-        raise ConfigError(f"network=conv needs square images (C x S x S), got data shape {tuple(data_shape)}: use network=mlp.")
+        raise ConfigError(
+            f"network=conv needs square images (C x S x S), got data shape {tuple(data_shape)}: use network=mlp."
+        )
     side, widths = data_shape[1], []
     while side % 2 == 0 and side > 4:
         side //= 2
         widths.append(channels * 2 ** len(widths))
     if not widths:
-        raise ConfigError(f"network=conv cannot downsample a {data_shape[1]}x{data_shape[1]} image: use network=mlp.")
+        raise ConfigError(
+            f"network=conv cannot downsample a {data_shape[1]}x{data_shape[1]} image: use network=mlp."
+        )
     return widths, side
 
 
 class ConvEncoder(Encoder):
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, channels: int, batch_norm: bool, n_params: int = 1):
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        channels: int,
+        batch_norm: bool,
+        n_params: int = 1,
+    ):
         super().__init__(latent_dim, n_params)
         widths, side = _plan(data_shape, channels)
         layers: list[nn.Module] = []
         c_in = data_shape[0]
         for i, c in enumerate(widths):
-            layers.append(nn.Conv2d(c_in, c, 4, stride=2, padding=1, bias=not (batch_norm and i > 0)))
+            layers.append(
+                nn.Conv2d(c_in, c, 4, stride=2, padding=1, bias=not (batch_norm and i > 0))
+            )
             if batch_norm and i > 0:
                 layers.append(nn.BatchNorm2d(c))
             layers.append(nn.LeakyReLU(0.2))
@@ -50,15 +63,27 @@ class ConvEncoder(Encoder):
 
 
 class ConvDecoder(Decoder):
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, channels: int, batch_norm: bool, likelihood):
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        channels: int,
+        batch_norm: bool,
+        likelihood,
+    ):
         super().__init__(data_shape, likelihood)
         widths, side = _plan(data_shape, channels)
         widths = widths[::-1]
-        layers: list[nn.Module] = [nn.Linear(latent_dim, widths[0] * side * side), nn.Unflatten(1, (widths[0], side, side))]
+        layers: list[nn.Module] = [
+            nn.Linear(latent_dim, widths[0] * side * side),
+            nn.Unflatten(1, (widths[0], side, side)),
+        ]
         layers.append(nn.ReLU())
         for i, (c_in, c_out) in enumerate(zip(widths, widths[1:] + [data_shape[0]], strict=True)):
             last = i == len(widths) - 1
-            layers.append(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=last or not batch_norm))
+            layers.append(
+                nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=last or not batch_norm)
+            )
             if not last:
                 if batch_norm:
                     layers.append(nn.BatchNorm2d(c_out))
@@ -81,5 +106,7 @@ def conv(
     """DCGAN-style encoder and decoder for square images (28, 32, 64 pixels and the like)."""
     return Networks(
         ConvEncoder(data_shape, latent_dim, channels, batch_norm, n_params),
-        ConvDecoder(data_shape, latent_dim, channels, batch_norm, make_likelihood(likelihood, sigma)),
+        ConvDecoder(
+            data_shape, latent_dim, channels, batch_norm, make_likelihood(likelihood, sigma)
+        ),
     )

@@ -22,7 +22,14 @@ def _stack(sizes: Sequence[int], act: str) -> list[nn.Module]:
 
 
 class MLPEncoder(Encoder):
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden: Sequence[int], act: str, n_params: int = 1):
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        hidden: Sequence[int],
+        act: str,
+        n_params: int = 1,
+    ):
         super().__init__(latent_dim, n_params)
         sizes = [math.prod(data_shape), *hidden, latent_dim * n_params]
         self.net = nn.Sequential(nn.Flatten(), *_stack(sizes, act))
@@ -32,7 +39,14 @@ class MLPEncoder(Encoder):
 
 
 class MLPDecoder(Decoder):
-    def __init__(self, data_shape: Sequence[int], latent_dim: int, hidden: Sequence[int], act: str, likelihood):
+    def __init__(
+        self,
+        data_shape: Sequence[int],
+        latent_dim: int,
+        hidden: Sequence[int],
+        act: str,
+        likelihood,
+    ):
         super().__init__(data_shape, likelihood)
         sizes = [latent_dim, *reversed(hidden), math.prod(data_shape)]
         self.net = nn.Sequential(*_stack(sizes, act), nn.Unflatten(1, tuple(data_shape)))

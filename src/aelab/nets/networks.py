@@ -28,7 +28,9 @@ ACTIVATIONS = {
 
 def activation(name: str) -> nn.Module:
     if name not in ACTIVATIONS:
-        raise ConfigError(f"network.activation={name!r} is not allowed: use one of {', '.join(ACTIVATIONS)}.")
+        raise ConfigError(
+            f"network.activation={name!r} is not allowed: use one of {', '.join(ACTIVATIONS)}."
+        )
     return ACTIVATIONS[name]()
 
 
