@@ -33,6 +33,10 @@ def families() -> dict[str, type]:
     return out
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _positive(cfg: DictConfig, key: str, kind: type = int) -> None:
     value = cfg
     for part in key.split("."):
@@ -41,7 +45,7 @@ def _positive(cfg: DictConfig, key: str, kind: type = int) -> None:
         value = value[part]
     if value is None:
         return
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+    ok = _is_number(value) and value > 0
     if kind is int:
         ok = ok and float(value).is_integer()
     if not ok:
@@ -56,22 +60,25 @@ def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
         "dataset.batch_size",
         "dataset.eval_batch_size",
         "dataset.n_samples",
+        "dataset.limit",
     ):
         _positive(cfg, key)
     _positive(cfg, "optimizer.lr", float)
     for key in ("dataset.val_fraction", "dataset.test_fraction"):
         value = cfg.dataset.get(key.split(".")[1])
-        if value is not None and not 0 < value < 1:
+        if value is not None and not (_is_number(value) and 0 < value < 1):
             raise ConfigError(
                 f"{key}={value!r} is not allowed: it must lie strictly between 0 and 1."
             )
     epochs = cfg.trainer.get("max_epochs")
-    if epochs is not None and (not isinstance(epochs, int) or epochs < -1 or epochs == 0):
+    if epochs is not None and (
+        not _is_number(epochs) or not isinstance(epochs, int) or epochs < -1 or epochs == 0
+    ):
         raise ConfigError(
             f"trainer.max_epochs={epochs!r} is not allowed: use a positive integer (or -1 for no limit)."
         )
     seed = cfg.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+    if seed is not None and (not _is_number(seed) or not isinstance(seed, int) or seed < 0):
         raise ConfigError(
             f"seed={seed!r} is not allowed: use a non-negative integer, or seed=null for no seeding."
         )

@@ -136,12 +136,6 @@ def test_shuffled_ddp_shards_are_equal_and_cover_everything(n):
     assert again != served
 
 
-@pytest.mark.xfail(
-    reason="aelab/data/base.py TensorBatches._indices pads with order[:pad] only once: with fewer "
-    "examples than half the ranks (n=1, world_size=4) ranks 2 and 3 get empty batches",
-    raises=AssertionError,
-    strict=True,
-)
 def test_shuffled_ddp_shards_are_padded_when_smaller_than_world():
     x, y = _ids(1)
     served = [_served(TensorBatches(x, y, 2, shuffle=True, rank=r, world_size=4)) for r in range(4)]
@@ -224,12 +218,6 @@ def test_datamodule_loaders_without_trainer():
     assert sorted(_served(train)) == sorted(dm.splits["train"][1].tolist())
 
 
-@pytest.mark.xfail(
-    reason="seed=null (documented in conf/train.yaml) makes dataset.shuffle_seed=${oc.select:seed,0} "
-    "None, and aelab/data/base.py TensorBatches._indices computes None + epoch: TypeError",
-    raises=TypeError,
-    strict=True,
-)
 def test_shuffle_seed_none_still_shuffles():
     dm = _Ids(20, shuffle_seed=None)
     assert sorted(_served(dm.train_dataloader())) == sorted(dm.splits["train"][1].tolist())

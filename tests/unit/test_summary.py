@@ -56,12 +56,6 @@ def test_failed_dump_without_old_file_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.xfail(
-    reason="aelab/summary.py write_json_atomic renames a tempfile.mkstemp file (mode 0600) into "
-    "place, so summary.json is owner-only instead of 0666 & ~umask like any other written file",
-    raises=AssertionError,
-    strict=True,
-)
 def test_written_file_has_normal_permissions(tmp_path):
     old = os.umask(0o022)  # a usual umask, whatever the test process had
     try:

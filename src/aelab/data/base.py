@@ -76,8 +76,9 @@ class TensorBatches:
         else:
             order = torch.arange(n)
         if self.world_size > 1:
-            if self.shuffle:
-                order = torch.cat([order, order[: self.per_rank * self.world_size - n]])
+            if self.shuffle:  # pad by repeating the order, as DistributedSampler does
+                padded = self.per_rank * self.world_size
+                order = order.repeat(math.ceil(padded / n))[:padded]
             order = order[self.rank :: self.world_size]
         return order
 
@@ -109,6 +110,8 @@ class TensorDataModule(pl.LightningDataModule):
         super().__init__()
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
+        if shuffle_seed is None:  # seed=null: unseeded, but still one fixed order per epoch
+            shuffle_seed = int(torch.randint(2**31, ()))
         self.split_seed, self.shuffle_seed, self.limit = split_seed, shuffle_seed, limit
         self.splits: dict[str, Split] | None = None
 

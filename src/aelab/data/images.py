@@ -195,7 +195,7 @@ class TensorFileDataModule(TensorDataModule):
         x, y = _read_array_file(self.path)
         if x.ndim == 3:
             x = x.unsqueeze(1)
-        elif x.ndim == 4 and x.shape[-1] in (1, 3) and x.shape[1] not in (1, 3):
+        elif x.ndim == 4 and x.shape[-1] in (1, 3, 4) and x.shape[1] not in (1, 3, 4):
             x = x.permute(0, 3, 1, 2).contiguous()
         elif x.ndim not in (2, 4):
             raise DataError(

@@ -13,6 +13,7 @@ from aelab.nets.networks import Decoder, Encoder, Networks, activation
 
 def _stack(sizes: Sequence[int], act: str) -> list[nn.Module]:
     """Linear layers through ``sizes``, with the activation after every layer but the last."""
+    activation(act)  # an unknown name fails even without hidden layers
     layers: list[nn.Module] = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
         layers.append(nn.Linear(a, b))
