@@ -86,16 +86,19 @@ def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
         raise ConfigError(
             f"prior.dim={cfg.prior.get('dim')} differs from model.latent_dim={cfg.model.latent_dim}: leave prior.dim at its default ${{model.latent_dim}}."
         )
-    _check_family(choices)
+    _check_family(cfg, choices)
 
 
-def _check_family(choices: dict[str, str | None]) -> None:
-    model, prior_loss = choices.get("model"), choices.get("prior_loss") or "none"
+def _check_family(cfg: DictConfig, choices: dict[str, str | None]) -> None:
+    """The family must accept the prior loss (by the loss class's ``name``)."""
+    model = choices.get("model")
     family = families().get(model)
-    if family is None or prior_loss in family.prior_losses:
+    node = cfg.get("prior_loss")
+    loss = get_class(node._target_).name if node and "_target_" in node else "none"
+    if family is None or loss in family.prior_losses:
         return
-    others = [name for name, cls in families().items() if prior_loss in cls.prior_losses]
+    others = [name for name, cls in families().items() if loss in cls.prior_losses]
     instead = f"use prior_loss={' or '.join(family.prior_losses)} with model={model}"
     if others:
-        instead += f", or model={' or '.join(others)} for prior_loss={prior_loss}"
-    raise ConfigError(f"model={model} does not take prior_loss={prior_loss}: {instead}.")
+        instead += f", or model={' or '.join(others)} for prior_loss={loss}"
+    raise ConfigError(f"model={model} does not take prior_loss={loss}: {instead}.")

@@ -15,7 +15,16 @@ from aelab.errors import ConfigError
 CONF = config_dir()
 DEFAULT_CHOICES = {"model": "ae", "prior_loss": "none"}
 # options that need a value the config leaves as ??? (mandatory)
-NEEDS = {("dataset", "folder"): ["dataset.path=x"], ("dataset", "tensor"): ["dataset.path=x"]}
+NEEDS = {
+    ("dataset", "folder"): ["dataset.path=x"],
+    ("dataset", "tensor"): ["dataset.path=x"],
+    # a prior loss needs a family that takes it; 2-D priors need a 2-D latent
+    ("prior_loss", "kl"): ["model=vae"],
+    ("prior_loss", "jsd"): ["model=aae"],
+    ("prior_loss", "wasserstein"): ["model=wae"],
+    ("prior", "mixture"): ["model.latent_dim=2"],
+    ("prior", "swiss_roll"): ["model.latent_dim=2"],
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -78,7 +87,10 @@ def test_every_option_composes_and_validates(group, option):
     overrides = [f"{group}={option}", *NEEDS.get((group, option), [])]
     cfg = compose(overrides)
     assert isinstance(cfg, DictConfig)
-    choices = {**DEFAULT_CHOICES, group: option}
+    choices = {
+        **DEFAULT_CHOICES,
+        **dict(o.split("=") for o in overrides if "." not in o.split("=")[0]),
+    }
     validate(cfg, choices)
     # everything but the run directory (set by Hydra at run time) resolves
     cfg.paths.output_dir = "/tmp/aelab-run"
@@ -108,7 +120,7 @@ def test_experiment_hinton2006():
 )
 def test_option_targets_build(group, option):
     """The _target_ of each buildable option exists and accepts the option's keys."""
-    cfg = compose([f"{group}={option}"])
+    cfg = compose([f"{group}={option}", *NEEDS.get((group, option), [])])
     node = cfg[group]
     if "_target_" not in node:  # e.g. scheduler=none
         assert option == "none"
@@ -127,7 +139,12 @@ def test_option_targets_build(group, option):
         assert prior.sample(3).shape == (3, cfg.model.latent_dim)
     elif group == "model":
         network = hydra.utils.instantiate(cfg.network)
-        model = hydra.utils.instantiate(node, data_shape=(1, 8, 8), network=network)
+        prior, prior_loss = (
+            hydra.utils.instantiate(cfg[k]) if cfg[k] else None for k in ("prior", "prior_loss")
+        )
+        model = hydra.utils.instantiate(
+            node, data_shape=(1, 8, 8), network=network, prior=prior, prior_loss=prior_loss
+        )
         assert model.latent_dim == cfg.model.latent_dim
         assert type(model) is families()[option]
 
@@ -192,15 +209,32 @@ def test_prior_dim_must_follow_latent_dim():
     validate(compose(["model.latent_dim=5"]), DEFAULT_CHOICES)  # follows by interpolation
 
 
-def test_family_rejects_a_prior_loss_it_does_not_take():
-    cfg = compose()
+@pytest.mark.parametrize(
+    ("model", "prior_loss", "instead"),
+    [
+        ("pca", "kl", "model=vae"),
+        ("ae", "jsd", "model=aae or wae"),
+        ("vae", "wasserstein", "model=aae or wae"),
+        ("aae", "mmd", "model=ae or vae"),
+    ],
+)
+def test_family_rejects_a_prior_loss_it_does_not_take(model, prior_loss, instead):
+    cfg = compose([f"model={model}", f"prior_loss={prior_loss}"])
     with pytest.raises(ConfigError) as e:
-        validate(cfg, {"model": "pca", "prior_loss": "kl"})
+        validate(cfg, {"model": model, "prior_loss": prior_loss})
     msg = str(e.value)
-    assert "model=pca" in msg and "prior_loss=kl" in msg
-    assert "prior_loss=none" in msg  # what would work instead
-    validate(cfg, {"model": "pca", "prior_loss": "none"})
-    validate(cfg, {"model": "pca", "prior_loss": None})  # no choice: none
+    assert f"model={model} does not take prior_loss={prior_loss}" in msg
+    assert instead in msg  # what would work instead
+
+
+@pytest.mark.parametrize(
+    ("model", "default"),
+    [("ae", None), ("pca", None), ("vae", "KL"), ("aae", "JSD"), ("wae", "Wasserstein")],
+)
+def test_each_family_brings_its_default_prior_loss(model, default):
+    cfg = compose([f"model={model}"])
+    validate(cfg, {"model": model})
+    assert (cfg.prior_loss._target_.rsplit(".", 1)[1] if cfg.prior_loss else None) == default
 
 
 def test_non_numeric_fraction_is_a_config_error():

@@ -1,7 +1,9 @@
 """Model families: one LightningModule each, all on :class:`AutoencoderModule`."""
 
+from aelab.models.adversarial import AdversarialAutoencoder
 from aelab.models.ae import Autoencoder
 from aelab.models.base import AutoencoderModule
 from aelab.models.pca import PCA
+from aelab.models.vae import VAE
 
-__all__ = ["PCA", "Autoencoder", "AutoencoderModule"]
+__all__ = ["PCA", "VAE", "AdversarialAutoencoder", "Autoencoder", "AutoencoderModule"]

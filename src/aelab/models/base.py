@@ -1,8 +1,10 @@
-"""The base every family builds on: encode / decode / reconstruction metrics / optimizers.
+"""The base every family builds on: encode / decode / reconstruction and latent metrics / optimizers.
 
 A family subclasses :class:`AutoencoderModule` and adds only what is its own: usually
-:meth:`step` (its loss on a batch), sometimes :meth:`encode` (a Gaussian encoder's mean) or
-``training_step`` itself (manual optimization, closed-form fits).
+:meth:`step` (its loss on a batch), sometimes ``training_step`` itself (manual optimization,
+closed-form fits). The base also owns the Gaussian encoder (``n_params=2``: mean and
+log-variance, sampled by the reparameterization trick), which the VAE needs and the
+adversarial families may use.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from aelab.metrics import ReconstructionError
+from aelab.metrics import CodeSample, ReconstructionError, prior_distances
 from aelab.nets import Networks
 from aelab.priors import Prior
 
 STAGES = ("train", "val", "test")
+
+
+def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
+    """z = mu + sigma * eps, eps ~ N(0, I): a sample of q(z|x) differentiable in mu and sigma
+    (Kingma & Welling 2013, Sec. 2.4)."""
+    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
 class AutoencoderModule(pl.LightningModule):
@@ -32,12 +40,11 @@ class AutoencoderModule(pl.LightningModule):
         scheduler: optional partial ``optimizer -> LRScheduler`` (``scheduler`` group).
         prior: the latent prior p(z) (``prior`` group).
         prior_loss: how q(z) is pulled toward p(z) (``prior_loss`` group); ``None``: not at all.
+        n_params: encoder outputs per latent dimension: 1 deterministic, 2 Gaussian (mu, logvar).
     """
 
-    #: prior losses (``prior_loss=`` choices) this family accepts.
+    #: ``prior_loss`` names (the loss classes' ``name``) this family accepts; "none": no loss.
     prior_losses: tuple[str, ...] = ("none",)
-    #: encoder outputs per latent dimension (2 for a Gaussian encoder's mean and log-variance).
-    n_params: int = 1
 
     def __init__(
         self,
@@ -48,26 +55,41 @@ class AutoencoderModule(pl.LightningModule):
         scheduler: Callable[..., Any] | None = None,
         prior: Prior | None = None,
         prior_loss: nn.Module | None = None,
+        n_params: int = 1,
     ) -> None:
         super().__init__()
-        self.data_shape, self.latent_dim = tuple(data_shape), latent_dim
+        self.data_shape, self.latent_dim, self.n_params = tuple(data_shape), latent_dim, n_params
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.prior, self.prior_loss = prior, prior_loss
         if network is not None:
             self.encoder, self.decoder = network(
-                data_shape=self.data_shape, latent_dim=latent_dim, n_params=self.n_params
+                data_shape=self.data_shape, latent_dim=latent_dim, n_params=n_params
             )
         is_image = len(self.data_shape) == 3
-        # keyed "<stage>_error": a ModuleDict key "train" would clash with nn.Module.train
+        # keyed "<stage>_...": a ModuleDict key "train" would clash with nn.Module.train
         self.recon = nn.ModuleDict(
             {f"{s}_error": ReconstructionError(with_bce=is_image) for s in STAGES}
         )
+        self.codes = nn.ModuleDict({f"{s}_codes": CodeSample() for s in ("val", "test")})
         self.run_config: dict | None = None  # the composed Hydra config, stored in checkpoints
 
     # --- the autoencoder -------------------------------------------------------------------
+    def posterior(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """``(mu, logvar)`` of q(z|x); ``logvar`` is ``None`` for a deterministic encoder."""
+        h = self.encoder(x)
+        if self.n_params == 1:
+            return h, None
+        mu, logvar = h.chunk(2, dim=-1)
+        return mu, logvar
+
     def encode(self, x: Tensor) -> Tensor:
-        """The code of ``x`` (a Gaussian encoder's mean): what metrics and probes see."""
-        return self.encoder(x)
+        """The code of ``x`` (a Gaussian encoder's mean): what reconstructions and probes use."""
+        return self.posterior(x)[0]
+
+    def sample_code(self, x: Tensor) -> Tensor:
+        """A draw of z ~ q(z|x) (the code itself for a deterministic encoder)."""
+        mu, logvar = self.posterior(x)
+        return mu if logvar is None else reparameterize(mu, logvar)
 
     def decode(self, z: Tensor) -> Tensor:
         """The decoder's raw output (logits for a Bernoulli likelihood)."""
@@ -98,42 +120,46 @@ class AutoencoderModule(pl.LightningModule):
 
     def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:
         x, _ = batch
-        loss, logs, x_hat = self.step(x)
-        self.recon[f"{stage}_error"].update(x_hat, x)
+        loss, logs, _ = self.step(x)
+        self.recon[f"{stage}_error"].update(self.reconstruct(x), x)
+        if self.prior is not None:
+            self.codes[f"{stage}_codes"].update(self.sample_code(x))  # a sample of q(z)
         logs = {"loss": loss, **logs}
         self.log_dict(
             {f"{stage}/{k}": v for k, v in logs.items()}, batch_size=len(x), sync_dist=True
         )
 
     def on_train_epoch_end(self) -> None:
-        self._log_recon("train")
+        self._log_epoch_metrics("train")
 
     def on_validation_epoch_end(self) -> None:
-        self._log_recon("val")
+        self._log_epoch_metrics("val")
 
     def on_test_epoch_end(self) -> None:
-        self._log_recon("test")
+        self._log_epoch_metrics("test")
 
-    def _log_recon(self, stage: str) -> None:
-        metric = self.recon[f"{stage}_error"]
-        if not metric.update_called:  # e.g. a family that does not train by batches
-            return
-        # compute() has already reduced across processes; sync_dist only silences Lightning's warning
+    def _log_epoch_metrics(self, stage: str) -> None:
+        """Reconstruction error over the split and, on val/test, the distance of q(z) to p(z)."""
+        values: dict[str, Tensor] = {}
+        recon = self.recon[f"{stage}_error"]
+        if recon.update_called:  # a closed-form family does not train by batches
+            values.update(recon.compute())
+            recon.reset()
+        codes = self.codes[f"{stage}_codes"] if stage != "train" else None
+        if codes is not None and codes.update_called:
+            values.update(prior_distances(codes.compute(), self.prior))
+            codes.reset()
+        # compute() has already reduced across processes; sync_dist only silences a warning
         self.log_dict(
-            {f"{stage}/{k}": v for k, v in metric.compute().items()},
-            prog_bar=stage == "val",
-            sync_dist=True,
+            {f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False, sync_dist=True
         )
-        metric.reset()
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(self.parameters())
         if self.scheduler_factory is None:
             return optimizer
-        return {
-            "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"},
-        }
+        scheduler = {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"}
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["aelab_config"] = self.run_config

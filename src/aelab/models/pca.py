@@ -42,7 +42,9 @@ class MomentSums(Metric):
 
 class PCA(AutoencoderModule):
     def __init__(self, data_shape: Any, latent_dim: int, **unused: Any) -> None:
-        super().__init__(data_shape, latent_dim)  # no network, optimizer or prior loss
+        super().__init__(
+            data_shape, latent_dim, prior=unused.get("prior")
+        )  # no network or optimizer
         self.automatic_optimization = False
         dim = int(torch.tensor(self.data_shape).prod())
         self.moments = MomentSums(dim)
@@ -63,10 +65,10 @@ class PCA(AutoencoderModule):
         self.explained_variance.copy_(eigenvalues[top].float())
         self._stale = False
 
-    def encode(self, x: Tensor) -> Tensor:
+    def posterior(self, x: Tensor) -> tuple[Tensor, None]:
         if self._stale:
             self.fit_components()
-        return (x.flatten(1) - self.mean) @ self.components
+        return (x.flatten(1) - self.mean) @ self.components, None
 
     def reconstruct(self, x: Tensor) -> Tensor:
         z = self.encode(x)

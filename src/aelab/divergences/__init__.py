@@ -1,0 +1,1 @@
+"""Divergences between distributions known only through samples (or densities, where defined)."""
