@@ -11,6 +11,11 @@ the median samples/s of each, the min-max spread, and the ratio of the medians.
   ``TrainThroughput`` callback: training batches only, validation excluded).
 - hand: a plain loop timed with ``time.perf_counter`` over the training loop only.
 
+Each side is also clocked in process CPU time over the same window (the suite by the
+:class:`CPUClock` callback, added with one ``+callbacks.`` override): on a machine shared
+with other work, wall-clock samples/s swing with the load, CPU-time samples/s much less
+(best with ``--threads 1``, where no thread spins waiting for another).
+
 After each pair the final weights of both sides are compared (the suite's last checkpoint
 against the hand loop's modules): a difference of 0 shows that both did the same work.
 
@@ -39,6 +44,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytorch_lightning as pl
 import torch
 
 HERE = Path(__file__).resolve().parent
@@ -46,9 +52,10 @@ FAMILIES = ("ae",)  # families whose objective the hand-written loop implements
 
 
 # --- the suite side ----------------------------------------------------------------------
-def overrides(args: argparse.Namespace, output_dir: str) -> list[str]:
-    """The Hydra overrides of one benchmark run (no logger, callbacks, validation or test)."""
-    return [
+def overrides(args: argparse.Namespace, output_dir: str | None) -> list[str]:
+    """The Hydra overrides of one benchmark run (no logger, callbacks, validation or test);
+    ``output_dir=None`` leaves ``paths.output_dir`` to Hydra (a real ``aelab-train`` run)."""
+    out = [
         f"model={args.model}",
         f"dataset={args.dataset}",
         f"network={args.network}",
@@ -61,11 +68,37 @@ def overrides(args: argparse.Namespace, output_dir: str) -> list[str]:
         "++trainer.enable_progress_bar=false",
         "++trainer.limit_val_batches=0",
         "test=false",
-        f"paths.output_dir={output_dir}",
     ]
+    return out if output_dir is None else [*out, f"paths.output_dir={output_dir}"]
 
 
-def compose(args: argparse.Namespace, output_dir: str) -> tuple[Any, dict[str, str | None]]:
+class CPUClock(pl.Callback):
+    """:class:`~aelab.callbacks.TrainThroughput`'s window, clocked in process CPU time.
+
+    The instance built by Hydra files itself as ``CPUClock.last`` for the benchmark to read.
+    """
+
+    last: CPUClock | None = None
+
+    def __init__(self) -> None:
+        self.samples, self.seconds, self._t0 = 0, 0.0, 0.0
+        CPUClock.last = self
+
+    def on_train_epoch_start(self, *_: Any) -> None:
+        self._t0 = time.process_time()
+
+    def on_train_batch_end(
+        self, trainer: Any, pl_module: Any, outputs: Any, batch: Any, batch_idx: int
+    ) -> None:
+        now = time.process_time()
+        self.seconds += now - self._t0
+        self._t0 = now
+        self.samples += len(batch[0])
+
+
+def compose(
+    args: argparse.Namespace, output_dir: str, extra: Sequence[str] = ()
+) -> tuple[Any, dict[str, str | None]]:
     """The composed ``train`` config (without its ``hydra`` node, as ``@hydra.main`` hands it
     to the task) and the group choices, as ``aelab-train`` would see them."""
     import hydra
@@ -74,7 +107,9 @@ def compose(args: argparse.Namespace, output_dir: str) -> tuple[Any, dict[str, s
     from aelab.config import config_dir
 
     with hydra.initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
-        cfg = hydra.compose("train", overrides=overrides(args, output_dir), return_hydra_config=True)
+        cfg = hydra.compose(
+            "train", overrides=[*overrides(args, output_dir), *extra], return_hydra_config=True
+        )
     choices = dict(cfg.hydra.runtime.choices)
     with open_dict(cfg):
         del cfg["hydra"]  # train() resolves the whole config; hydra.* needs a live Hydra run
@@ -84,7 +119,9 @@ def compose(args: argparse.Namespace, output_dir: str) -> tuple[Any, dict[str, s
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Silence Lightning's info lines, its warnings and train()'s final table."""
-    loggers = [logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric", "lightning")]
+    loggers = [
+        logging.getLogger(name) for name in ("pytorch_lightning", "lightning_fabric", "lightning")
+    ]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.WARNING)
@@ -97,12 +134,14 @@ def quiet() -> Iterator[None]:
             lg.setLevel(level)
 
 
-def run_suite(args: argparse.Namespace) -> dict[str, Any]:
+def run_suite(args: argparse.Namespace, extra: Sequence[str] = ()) -> dict[str, Any]:
     """One run of ``aelab.train.train``; its samples/s and its final weights."""
     from aelab.train import train
 
     with tempfile.TemporaryDirectory(prefix="aelab-bench-") as tmp:
-        cfg, choices = compose(args, tmp)
+        cfg, choices = compose(
+            args, tmp, [f"+callbacks.cpu_clock._target_={__name__}.CPUClock", *extra]
+        )
         start = time.perf_counter()
         with quiet():
             summary = train(cfg, choices=choices)
@@ -111,7 +150,15 @@ def run_suite(args: argparse.Namespace) -> dict[str, Any]:
         if summary.get("checkpoint"):
             ckpt = torch.load(summary["checkpoint"], map_location="cpu", weights_only=False)
             state = ckpt["state_dict"]
-    return {"samples_per_s": summary["train_samples_per_s"], "wall_s": wall, "state": state}
+    clock = CPUClock.last
+    return {
+        "samples_per_s": summary["train_samples_per_s"],
+        "cpu_samples_per_s": clock.samples / clock.seconds
+        if clock and clock.seconds
+        else float("nan"),
+        "wall_s": wall,
+        "state": state,
+    }
 
 
 # --- the hand-written side ---------------------------------------------------------------
@@ -124,10 +171,11 @@ def train_data(cfg: Any) -> tuple[torch.Tensor, torch.Tensor]:
     return datamodule.splits["train"]
 
 
-def run_hand(cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None) -> dict[str, Any]:
+def run_hand(
+    cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None
+) -> dict[str, Any]:
     """The same work as the suite, as a plain PyTorch loop; ``max_steps`` cuts it short (warm-up)."""
     import hydra
-    import pytorch_lightning as pl
 
     x_all, y_all = data
     if cfg.get("seed") is not None:
@@ -139,15 +187,19 @@ def run_hand(cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int |
     decoder.train()
     opt_cfg = cfg.optimizer
     if opt_cfg._target_ != "torch.optim.Adam":
-        raise SystemExit(f"the hand-written loop uses Adam; the config has optimizer {opt_cfg._target_}")
+        raise SystemExit(
+            f"the hand-written loop uses Adam; the config has optimizer {opt_cfg._target_}"
+        )
     params = [*encoder.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.Adam(params, lr=opt_cfg.lr, betas=tuple(opt_cfg.betas), weight_decay=opt_cfg.weight_decay)
+    optimizer = torch.optim.Adam(
+        params, lr=opt_cfg.lr, betas=tuple(opt_cfg.betas), weight_decay=opt_cfg.weight_decay
+    )
     nll = decoder.likelihood.nll
 
     n, batch_size, seed = len(x_all), cfg.dataset.batch_size, cfg.dataset.shuffle_seed
     steps_per_epoch = math.ceil(n / batch_size)
     samples = steps = 0
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for epoch in range(cfg.trainer.max_epochs):
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
         for i in range(steps_per_epoch):
@@ -165,10 +217,15 @@ def run_hand(cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int |
                 break
         if max_steps is not None and steps >= max_steps:
             break
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
     state |= {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
-    return {"samples_per_s": samples / seconds, "wall_s": seconds, "state": state}
+    return {
+        "samples_per_s": samples / seconds,
+        "cpu_samples_per_s": samples / cpu_seconds,
+        "wall_s": seconds,
+        "state": state,
+    }
 
 
 def max_weight_diff(a: dict[str, torch.Tensor] | None, b: dict[str, torch.Tensor]) -> float | None:
@@ -182,40 +239,41 @@ def max_weight_diff(a: dict[str, torch.Tensor] | None, b: dict[str, torch.Tensor
 
 
 # --- start-up ----------------------------------------------------------------------------
-try:
-    import pytorch_lightning as _pl
+class FirstStepClock(pl.Callback):
+    """Prints the wall clock at the end of the first training batch, then stops training."""
 
-    class FirstStepClock(_pl.Callback):
-        """Prints the wall clock at the end of the first training batch, then stops training."""
-
-        def on_train_batch_end(self, trainer: Any, *_: Any) -> None:
-            print(f"FIRST_STEP_AT {time.time():.6f}", flush=True)
-            trainer.should_stop = True
-
-except ImportError:  # pragma: no cover - aelab depends on Lightning
-    pass
+    def on_train_batch_end(self, trainer: Any, *_: Any) -> None:
+        print(f"FIRST_STEP_AT {time.time():.6f}", flush=True)
+        trainer.should_stop = True
 
 
 def startup(args: argparse.Namespace, repeats: int) -> dict[str, Any]:
     """Wall time of ``python -m aelab.train --help``, and from launch to the end of the first
     training step of a real run (clocked by :class:`FirstStepClock`), median of ``repeats``."""
     help_s, first_s, total_s = [], [], []
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+    }
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "aelab.train", "--help"], check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "aelab.train", "--help"], check=True, capture_output=True
+        )
         help_s.append(time.perf_counter() - start)
         with tempfile.TemporaryDirectory(prefix="aelab-bench-") as tmp:
             cmd = [
                 sys.executable, "-m", "aelab.train",
-                *overrides(args, tmp)[:-1],  # paths.output_dir follows hydra.run.dir
+                *overrides(args, None),
                 f"hydra.run.dir={tmp}",
                 "+callbacks.first_step._target_=throughput.FirstStepClock",
             ]  # fmt: skip
             launched, start = time.time(), time.perf_counter()
             out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
             total_s.append(time.perf_counter() - start)
-        stamps = [float(line.split()[1]) for line in out.splitlines() if line.startswith("FIRST_STEP_AT")]
+        stamps = [
+            float(line.split()[1]) for line in out.splitlines() if line.startswith("FIRST_STEP_AT")
+        ]
         if stamps:
             first_s.append(stamps[0] - launched)
     med = lambda xs: round(statistics.median(xs), 3) if xs else None  # noqa: E731
@@ -236,8 +294,16 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    import pytorch_lightning as pl
-
+    commit = None
+    with contextlib.suppress(OSError, subprocess.CalledProcessError):
+        git = ["git", "-C", str(HERE.parent)]
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+        if subprocess.run(
+            [*git, "status", "--porcelain", "--", "src", "conf"], capture_output=True, text=True
+        ).stdout.strip():
+            commit += " + uncommitted changes in src/ or conf/"
     return {
         "cpu": cpu,
         "logical_cpus": os.cpu_count(),
@@ -245,6 +311,7 @@ def machine() -> dict[str, Any]:
         "torch": torch.__version__,
         "pytorch_lightning": pl.__version__,
         "python": platform.python_version(),
+        "aelab_commit": commit,
         "platform": platform.platform(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
@@ -268,8 +335,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    p.add_argument("--warmup-steps", type=int, default=20, help="untimed hand-loop steps before the first run")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)"
+    )
+    p.add_argument(
+        "--warmup-steps", type=int, default=20, help="untimed hand-loop steps before the first run"
+    )
     p.add_argument("--startup", action="store_true", help="also time start-up in subprocesses")
     p.add_argument("--out", type=Path, default=HERE / "results_throughput.json")
     return p.parse_args(argv)
@@ -289,44 +360,63 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         f"epochs={args.epochs} train examples={len(data[0])} threads={torch.get_num_threads()}\n"
         f"cpu: {info['cpu']} ({info['logical_cpus']} logical), load {info['loadavg_start']}"
     )
-    if args.warmup_steps:
+    if args.warmup_steps:  # first-call costs (allocator, kernels, lazy imports) of both sides
         run_hand(cfg, data, max_steps=args.warmup_steps)
+        run_suite(args, [f"++trainer.max_steps={args.warmup_steps}"])
 
-    suite, hand, diffs = [], [], []
+    clocks = ("samples_per_s", "cpu_samples_per_s")  # wall clock, process CPU time
+    runs: dict[str, dict[str, list[float]]] = {
+        side: {c: [] for c in clocks} for side in ("suite", "hand")
+    }
+    diffs = []
     for r in range(args.repeats):
         order = ("suite", "hand") if r % 2 == 0 else ("hand", "suite")
-        runs = {}
+        pair = {}
         for side in order:
-            runs[side] = run_suite(args) if side == "suite" else run_hand(cfg, data)
-            print(f"  repeat {r + 1} {side:5s} {runs[side]['samples_per_s']:9.1f} samples/s", flush=True)
-        suite.append(runs["suite"]["samples_per_s"])
-        hand.append(runs["hand"]["samples_per_s"])
-        diffs.append(max_weight_diff(runs["suite"]["state"], runs["hand"]["state"]))
+            pair[side] = run_suite(args) if side == "suite" else run_hand(cfg, data)
+            for c in clocks:
+                runs[side][c].append(pair[side][c])
+            print(
+                f"  repeat {r + 1} {side:5s} {pair[side]['samples_per_s']:9.1f} samples/s wall"
+                f" {pair[side]['cpu_samples_per_s']:9.1f} samples/CPU-s  load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+        diffs.append(max_weight_diff(pair["suite"]["state"], pair["hand"]["state"]))
 
-    s, h = summarize(suite), summarize(hand)
-    ratio = s["median"] / h["median"]
-    pair_ratios = [round(a / b, 3) for a, b in zip(suite, hand, strict=True)]
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-    result = {
+    result: dict[str, Any] = {
         "config": {k: v for k, v in vars(args).items() if k != "out"},
         "train_examples": len(data[0]),
-        "suite_samples_per_s": s,
-        "hand_samples_per_s": h,
-        "ratio_of_medians": round(ratio, 3),
-        "pair_ratios": pair_ratios,
         "max_weight_diff": diffs,
         "machine": info,
     }
-
-    print(f"\n{'side':6s} {'median':>9s} {'min':>9s} {'max':>9s}  samples/s over {args.repeats} runs")
-    for name, v in (("suite", s), ("hand", h)):
-        print(f"{name:6s} {v['median']:9.1f} {v['min']:9.1f} {v['max']:9.1f}")
-    print(f"ratio suite/hand (medians): {ratio:.3f}   per pair: {pair_ratios}")
+    print(
+        f"\n{'clock':5s} {'side':6s} {'median':>9s} {'min':>9s} {'max':>9s}   samples/s, {args.repeats} runs each"
+    )
+    for c, label in zip(clocks, ("wall", "cpu"), strict=True):
+        s, h = summarize(runs["suite"][c]), summarize(runs["hand"][c])
+        ratio = s["median"] / h["median"]
+        pairs = [round(a / b, 3) for a, b in zip(runs["suite"][c], runs["hand"][c], strict=True)]
+        result[label] = {
+            "suite": s,
+            "hand": h,
+            "ratio_of_medians": round(ratio, 3),
+            "pair_ratios": pairs,
+        }
+        for name, v in (("suite", s), ("hand", h)):
+            print(f"{label:5s} {name:6s} {v['median']:9.1f} {v['min']:9.1f} {v['max']:9.1f}")
+        print(f"{label:5s} ratio suite/hand of medians {ratio:.3f}; per pair {pairs}")
+        if label == "wall" and max(v["max"] / v["min"] for v in (s, h)) > 1.25:
+            print(
+                "      spread over 25%: the machine was busy; --threads 1 is steadier when it is shared"
+            )
     print(f"max |weight difference| suite vs hand after training: {diffs}")
     if args.startup:
         result["startup"] = startup(args, repeats=max(1, min(args.repeats, 3)))
         st = result["startup"]
-        print(f"start-up: --help {st['help_s']} s, launch to first step {st['first_step_s']} s, one-step run {st['one_step_run_s']} s")
+        print(
+            f"start-up: --help {st['help_s']} s, launch to first step {st['first_step_s']} s, one-step run {st['one_step_run_s']} s"
+        )
     print(f"load average at start {info['loadavg_start']}, at end {info['loadavg_end']}")
 
     args.out.parent.mkdir(parents=True, exist_ok=True)

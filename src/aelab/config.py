@@ -90,12 +90,14 @@ def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
 
 
 def _check_family(cfg: DictConfig, choices: dict[str, str | None]) -> None:
-    """The family must accept the prior loss (by the loss class's ``name``)."""
-    model = choices.get("model")
-    family = families().get(model)
+    """The family (``model._target_``) must accept the prior loss (the loss class's ``name``)."""
+    family = get_class(cfg.model._target_)
+    model = choices.get("model") or next(
+        (n for n, c in families().items() if c is family), cfg.model._target_
+    )
     node = cfg.get("prior_loss")
     loss = get_class(node._target_).name if node and "_target_" in node else "none"
-    if family is None or loss in family.prior_losses:
+    if loss in getattr(family, "prior_losses", (loss,)):
         return
     others = [name for name, cls in families().items() if loss in cls.prior_losses]
     instead = f"use prior_loss={' or '.join(family.prior_losses)} with model={model}"

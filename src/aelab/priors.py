@@ -100,11 +100,13 @@ class GaussianMixture(Prior):
         return self.means[idx] + self.std * torch.randn(n, self.dim, device=self.device)
 
     def log_prob(self, z: Tensor) -> Tensor:
-        sq = torch.cdist(z, self.means).pow(2)  # n x k
+        sq = (
+            (z.unsqueeze(-2) - self.means).pow(2).sum(-1)
+        )  # ... x k, exact (cdist uses a matmul shortcut)
         log_comp = -0.5 * sq / self.std**2 - self.dim * (
             math.log(self.std) + 0.5 * math.log(2 * math.pi)
         )
-        return torch.logsumexp(log_comp, dim=1) - math.log(len(self.means))
+        return torch.logsumexp(log_comp, dim=-1) - math.log(len(self.means))
 
 
 class SwissRoll(Prior):
@@ -143,5 +145,5 @@ class UniformBox(Prior):
         inside = ((z >= self.low) & (z <= self.high)).all(-1)
         value = -self.dim * math.log(self.high - self.low)
         return torch.where(
-            inside, torch.full_like(z[:, 0], value), torch.full_like(z[:, 0], -math.inf)
+            inside, torch.full_like(z[..., 0], value), torch.full_like(z[..., 0], -math.inf)
         )

@@ -8,6 +8,8 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_only
 
+from aelab.callbacks.images import emit, image_grid
+
 
 class ReconstructionGrid(pl.Callback):
     """Saves ``reconstructions.png`` in ``dirpath`` at the end of fit (image data only).
@@ -28,8 +30,6 @@ class ReconstructionGrid(pl.Callback):
 
     @torch.no_grad()
     def grid(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> torch.Tensor | None:
-        from torchvision.utils import make_grid
-
         from aelab.data import as_float
 
         dm = trainer.datamodule
@@ -38,35 +38,17 @@ class ReconstructionGrid(pl.Callback):
         x = as_float(dm.splits["val"][0][: self.n]).to(pl_module.device)
         was_training = pl_module.training
         pl_module.eval()
-        x_hat = pl_module.reconstruct(x).clamp(0, 1)
+        x_hat = pl_module.reconstruct(x)
         pl_module.train(was_training)
-        rows = [
-            t
-            for i in range(0, len(x), self.n_per_row)
-            for t in (x[i : i + self.n_per_row], x_hat[i : i + self.n_per_row])
-        ]
-        images = torch.cat(rows).cpu()
-        if images.shape[-1] < 28:  # enlarge tiny images (8x8 digits) so the grid can be seen
-            images = torch.nn.functional.interpolate(
-                images, scale_factor=28 // images.shape[-1], mode="nearest"
-            )
-        return make_grid(images, nrow=self.n_per_row, padding=1, pad_value=1.0)
+        k = self.n_per_row
+        rows = [t for i in range(0, len(x), k) for t in (x[i : i + k], x_hat[i : i + k])]
+        return image_grid(torch.cat(rows), k)
 
     @rank_zero_only
     def _emit(self, trainer: pl.Trainer, pl_module: pl.LightningModule, save: bool) -> None:
         grid = self.grid(trainer, pl_module)
-        if grid is None:
-            return
-        if save:
-            from torchvision.utils import save_image
-
-            self.dirpath.mkdir(parents=True, exist_ok=True)
-            save_image(grid, self.dirpath / "reconstructions.png")
-        for logger in trainer.loggers:
-            if hasattr(logger, "log_image"):  # W&B
-                logger.log_image("reconstructions", [grid], step=trainer.global_step)
-            elif hasattr(logger.experiment, "add_image"):  # TensorBoard
-                logger.experiment.add_image("reconstructions", grid, trainer.global_step)
+        if grid is not None:
+            emit(trainer, "reconstructions", grid, self.dirpath if save else None)
 
     def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epoch = trainer.current_epoch + 1

@@ -95,7 +95,7 @@ class AdversarialAutoencoder(AutoencoderModule):
             opt_encoder, regularization
         )  # 3. regularization phase
 
-        self.log("train/loss", recon + critic.weight * encoder_loss, prog_bar=True)
+        self.log("train/loss", recon, prog_bar=True)  # as val/loss: the reconstruction term
         logs = {
             "recon_nll": recon,
             "critic_loss": critic_loss,
@@ -105,17 +105,17 @@ class AdversarialAutoencoder(AutoencoderModule):
         self.log_dict({f"train/{k}": v for k, v in logs.items()})
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """Evaluation: reconstruction + lambda * encoder loss, and the critic's divergence estimate."""
+        """Evaluation. ``loss`` is the reconstruction NLL alone: the adversarial term depends on the
+        critic of the moment, so it is logged (``encoder_loss``, the critic's divergence estimate)
+        but not used to pick the best checkpoint."""
         z = self.sample_code(x)
         out = self.decode(z)
         recon = self.decoder.likelihood.nll(out, x).mean()
-        encoder_loss = self.prior_loss.encoder_loss(z)
-        logs = {"recon_nll": recon, **self.prior_loss.estimate(self.prior.sample(len(x)), z)}
-        return (
-            recon + self.prior_loss.weight * encoder_loss,
-            logs,
-            self.decoder.likelihood.mean(out),
-        )
+        logs = {
+            "encoder_loss": self.prior_loss.encoder_loss(z),
+            **self.prior_loss.estimate(self.prior.sample(len(x)), z),
+        }
+        return recon, logs, self.decoder.likelihood.mean(out)
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()

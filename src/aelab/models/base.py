@@ -108,9 +108,15 @@ class AutoencoderModule(pl.LightningModule):
         x, _ = batch
         loss, logs, x_hat = self.step(x)
         self.recon["train_error"].update(x_hat, x)
-        self.log("train/loss", loss, prog_bar=True)
-        self.log_dict({f"train/{k}": v for k, v in logs.items()})
+        self.log_train({"loss": loss, **logs})
         return loss
+
+    def log_train(self, values: dict[str, Tensor]) -> None:
+        """Log training scalars on the steps the loggers write (``trainer.log_every_n_steps``):
+        each ``self.log`` call costs Lightning bookkeeping that a fast step notices."""
+        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
+            self.log("train/loss", values["loss"], prog_bar=True)
+            self.log_dict({f"train/{k}": v for k, v in values.items() if k != "loss"})
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val")
