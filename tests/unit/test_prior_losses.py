@@ -151,7 +151,7 @@ def test_jsd_default_optimizer_and_architecture():
     assert [m.out_features for m in _linears(loss.critic)] == [512, 512, 1]
     opt = loss.optimizer_factory(loss.critic.parameters())
     assert isinstance(opt, torch.optim.Adam)
-    assert opt.param_groups[0]["lr"] == 1e-4
+    assert opt.param_groups[0]["lr"] == 1e-3
     assert opt.param_groups[0]["betas"] == (0.5, 0.9)
 
 

@@ -91,31 +91,31 @@ class AdversarialAutoencoder(AutoencoderModule):
         for _ in range(critic.n_critic):  # 2. critic phase
             critic_loss, estimates = self._optimizer_step(opt_critic, critic_step)
             critic.after_critic_step()
-        _, encoder_loss = self._optimizer_step(
-            opt_encoder, regularization
-        )  # 3. regularization phase
+        # 3. regularization phase
+        _, encoder_loss = self._optimizer_step(opt_encoder, regularization)
 
-        self.log("train/loss", recon, prog_bar=True)  # as val/loss: the reconstruction term
-        logs = {
-            "recon_nll": recon,
-            "critic_loss": critic_loss,
-            "encoder_loss": encoder_loss,
-            **estimates,
-        }
-        self.log_dict({f"train/{k}": v for k, v in logs.items()})
+        # "loss" as in val/loss: reconstruction + lambda * the critic's divergence estimate
+        loss = recon + critic.weight * next(iter(estimates.values()))
+        self.log_train(
+            {
+                "loss": loss,
+                "recon_nll": recon,
+                "critic_loss": critic_loss,
+                "encoder_loss": encoder_loss,
+                **estimates,
+            }
+        )
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """Evaluation. ``loss`` is the reconstruction NLL alone: the adversarial term depends on the
-        critic of the moment, so it is logged (``encoder_loss``, the critic's divergence estimate)
-        but not used to pick the best checkpoint."""
+        """Evaluation: ``loss`` = reconstruction NLL + lambda * the critic's divergence estimate
+        (JSD or W1), the objective the family minimises as the current critic sees it."""
         z = self.sample_code(x)
         out = self.decode(z)
         recon = self.decoder.likelihood.nll(out, x).mean()
-        logs = {
-            "encoder_loss": self.prior_loss.encoder_loss(z),
-            **self.prior_loss.estimate(self.prior.sample(len(x)), z),
-        }
-        return recon, logs, self.decoder.likelihood.mean(out)
+        estimates = self.prior_loss.estimate(self.prior.sample(len(x)), z)
+        loss = recon + self.prior_loss.weight * next(iter(estimates.values()))
+        logs = {"recon_nll": recon, "encoder_loss": self.prior_loss.encoder_loss(z), **estimates}
+        return loss, logs, self.decoder.likelihood.mean(out)
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()
