@@ -316,8 +316,8 @@ def test_adversarial_optimizers_hold_their_own_parameters(make_loss):
     assert ids[1] == critic
     assert ids[2] == encoder
     assert _param_ids(model.parameters()) == encoder | decoder | critic
-    # the critic's optimizer is the loss's (JSD and WGAN-GP: Adam 1e-4), the others the model's
-    assert opt_critic.param_groups[0]["lr"] == 1e-4
+    # the critic's optimizer is the loss's (JSD: Adam 1e-3, WGAN-GP: Adam 1e-4), the others the model's
+    assert opt_critic.param_groups[0]["lr"] == (1e-3 if isinstance(model.prior_loss, JSD) else 1e-4)
     assert opt_ae.param_groups[0]["lr"] == opt_encoder.param_groups[0]["lr"] == 1e-3
 
 
@@ -466,16 +466,20 @@ def test_gradient_clip_bounds_each_sgd_step():
 
 
 def test_adversarial_evaluation_step():
-    """Evaluation loss is the reconstruction NLL alone; the encoder's loss against the critic
-    of the moment and the critic's estimate are logged beside it."""
+    """Evaluation loss: reconstruction NLL + lambda * the current critic's divergence estimate;
+    the encoder's loss against the critic is logged beside it."""
     model = _aae(Wasserstein(2, hidden=[16], constraint="gp", weight=2.0))
     x = torch.randn(32, 2)
+    torch.manual_seed(5)
     loss, logs, x_hat = model.step(x)
     z = model.encode(x)
     out = model.decode(z)
     recon = model.decoder.likelihood.nll(out, x).mean()
     critic = model.prior_loss.critic
-    assert set(logs) == {"encoder_loss", "w1_estimate"}
-    assert torch.allclose(loss, recon)
+    torch.manual_seed(5)
+    w1 = critic(model.prior.sample(32)).mean() - critic(z).mean()
+    assert set(logs) == {"recon_nll", "encoder_loss", "w1_estimate"}
+    assert torch.allclose(logs["w1_estimate"], w1)
+    assert torch.allclose(loss, recon + 2.0 * w1)
     assert torch.allclose(logs["encoder_loss"], -critic(z).mean())
     assert torch.allclose(x_hat, out)
