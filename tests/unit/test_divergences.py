@@ -30,15 +30,6 @@ from aelab.divergences.sliced import sliced_wasserstein
 from aelab.priors import GaussianMixture, StandardGaussian
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread is faster and does not fight the other work on the machine."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _mc_mean_and_se(values: torch.Tensor) -> tuple[float, float]:
     values = values.double()
     return float(values.mean()), float(values.std() / math.sqrt(len(values)))

@@ -23,14 +23,6 @@ from aelab.priors import GaussianMixture, StandardGaussian
 IMAGE = (1, 8, 8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _network(likelihood: str = "bernoulli"):
     return functools.partial(aelab.nets.mlp, hidden=[32], likelihood=likelihood)
 

@@ -18,14 +18,6 @@ from aelab.prior_losses import JSD, KL, MMD, PriorLoss, Wasserstein
 from aelab.priors import GaussianMixture, StandardGaussian
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _linears(critic: nn.Module) -> list[nn.Linear]:
     return [m for m in critic.modules() if isinstance(m, nn.Linear)]
 

@@ -13,14 +13,6 @@ from aelab.metrics import mode_coverage, prior_distances
 from aelab.priors import GaussianMixture, Prior, StandardGaussian, SwissRoll, UniformBox
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _grid(lo: float, hi: float, h: float) -> tuple[torch.Tensor, float]:
     ticks = torch.arange(lo + h / 2, hi, h, dtype=torch.float64)  # cell midpoints
     return torch.cartesian_prod(ticks, ticks), h * h
