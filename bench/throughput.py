@@ -48,7 +48,7 @@ import pytorch_lightning as pl
 import torch
 
 HERE = Path(__file__).resolve().parent
-FAMILIES = ("ae",)  # families whose objective the hand-written loop implements
+FAMILIES = ("ae", "vae", "aae", "wae")  # families whose objective the hand-written loop implements
 
 
 # --- the suite side ----------------------------------------------------------------------
@@ -177,6 +177,11 @@ def run_hand(
     """The same work as the suite, as a plain PyTorch loop; ``max_steps`` cuts it short (warm-up)."""
     import hydra
 
+    family = cfg.model._target_.rsplit(".", 1)[-1]
+    if family == "VAE":
+        return run_hand_vae(cfg, data, max_steps)
+    if family == "AdversarialAutoencoder":
+        return run_hand_adversarial(cfg, data, max_steps)
     x_all, y_all = data
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
@@ -226,6 +231,169 @@ def run_hand(
         "wall_s": seconds,
         "state": state,
     }
+
+
+def adam(cfg: Any, params: Any) -> torch.optim.Optimizer:
+    """The config's optimizer, which the hand-written loops require to be Adam."""
+    opt_cfg = cfg.optimizer
+    if opt_cfg._target_ != "torch.optim.Adam":
+        raise SystemExit(
+            f"the hand-written loop uses Adam; the config has optimizer {opt_cfg._target_}"
+        )
+    return torch.optim.Adam(
+        params, lr=opt_cfg.lr, betas=tuple(opt_cfg.betas), weight_decay=opt_cfg.weight_decay
+    )
+
+
+def batches(
+    cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None
+) -> Iterator[torch.Tensor]:
+    """The training batches in the suite's order (``TensorBatches``: one shuffle per epoch
+    from ``shuffle_seed + epoch``, uint8 -> float in [0, 1]), at most ``max_steps``."""
+    x_all, y_all = data
+    n, batch_size, seed = len(x_all), cfg.dataset.batch_size, cfg.dataset.shuffle_seed
+    steps_per_epoch = math.ceil(n / batch_size)
+    steps = 0
+    for epoch in range(cfg.trainer.max_epochs):
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
+        for i in range(steps_per_epoch):
+            idx = order[i * batch_size : (i + 1) * batch_size]
+            x, _y = x_all[idx], y_all[idx]
+            if x.dtype == torch.uint8:
+                x = x.float().div_(255)
+            yield x
+            steps += 1
+            if max_steps is not None and steps >= max_steps:
+                return
+
+
+def timed(
+    step: Any, cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None
+) -> tuple[float, float, int]:
+    """Run ``step(x)`` on every training batch; wall seconds, CPU seconds, samples."""
+    samples = 0
+    start, cpu_start = time.perf_counter(), time.process_time()
+    for x in batches(cfg, data, max_steps):
+        step(x)
+        samples += len(x)
+    return time.perf_counter() - start, time.process_time() - cpu_start, samples
+
+
+def hand_result(
+    seconds: float, cpu_seconds: float, samples: int, modules: dict[str, torch.nn.Module]
+) -> dict[str, Any]:
+    state = {
+        f"{name}.{k}": v for name, module in modules.items() for k, v in module.state_dict().items()
+    }
+    return {
+        "samples_per_s": samples / seconds,
+        "cpu_samples_per_s": samples / cpu_seconds,
+        "wall_s": seconds,
+        "state": state,
+    }
+
+
+def run_hand_vae(
+    cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None
+) -> dict[str, Any]:
+    """``model=vae`` (``prior_loss=kl``, Gaussian prior) as a plain loop: Gaussian encoder,
+    z by the reparameterization trick, NLL + beta * analytic KL, one Adam step per batch."""
+    import hydra
+
+    from aelab.divergences.kl import gaussian_kl
+    from aelab.priors import StandardGaussian
+
+    if cfg.prior_loss._target_ != "aelab.prior_losses.KL":
+        raise SystemExit(f"the hand-written VAE loop uses prior_loss=kl, not {cfg.prior_loss}")
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
+    prior = hydra.utils.instantiate(cfg.prior)
+    if not isinstance(prior, StandardGaussian):
+        raise SystemExit("the hand-written VAE loop uses the analytic KL: prior=gaussian")
+    beta, scale = float(cfg.prior_loss.weight), prior.scale
+    encoder, decoder = hydra.utils.instantiate(cfg.network)(
+        data_shape=tuple(data[0].shape[1:]), latent_dim=cfg.model.latent_dim, n_params=2
+    )
+    encoder.train()
+    decoder.train()
+    optimizer = adam(cfg, [*encoder.parameters(), *decoder.parameters()])
+    nll = decoder.likelihood.nll
+
+    def step(x: torch.Tensor) -> None:
+        mu, logvar = encoder(x).chunk(2, dim=-1)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        loss = nll(decoder(z), x).mean() + beta * gaussian_kl(mu, logvar, scale).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    seconds, cpu_seconds, samples = timed(step, cfg, data, max_steps)
+    return hand_result(seconds, cpu_seconds, samples, {"encoder": encoder, "decoder": decoder})
+
+
+def run_hand_adversarial(
+    cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None
+) -> dict[str, Any]:
+    """``model=aae`` / ``model=wae`` (deterministic encoder) as a plain loop, the three phases
+    of ``AdversarialAutoencoder.training_step`` per batch: reconstruction (Adam on encoder +
+    decoder), ``n_critic`` critic steps (the prior loss's own critic, loss and optimizer, codes
+    under ``no_grad``), then the encoder's regularization step (Adam on the encoder, critic
+    frozen). The suite's prior loss and prior objects are reused: only the loop is hand-written."""
+    import hydra
+
+    if cfg.model.get("stochastic_encoder") or cfg.model.get("gradient_clip"):
+        raise SystemExit(
+            "the hand-written adversarial loop has a deterministic encoder, no clipping"
+        )
+    if cfg.get("seed") is not None:
+        pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
+    # train() builds the prior and the prior loss (the critic's weights) before the network
+    prior = hydra.utils.instantiate(cfg.prior)
+    prior_loss = hydra.utils.instantiate(cfg.prior_loss)
+    encoder, decoder = hydra.utils.instantiate(cfg.network)(
+        data_shape=tuple(data[0].shape[1:]), latent_dim=cfg.model.latent_dim, n_params=1
+    )
+    for module in (encoder, decoder, prior_loss):
+        module.train()
+    critic = prior_loss.critic
+    critic_params = list(critic.parameters())
+    opt_ae = adam(cfg, [*encoder.parameters(), *decoder.parameters()])
+    opt_critic = prior_loss.optimizer_factory(critic_params)
+    opt_encoder = adam(cfg, encoder.parameters())
+    nll, weight, n_critic = decoder.likelihood.nll, prior_loss.weight, prior_loss.n_critic
+
+    def step(x: torch.Tensor) -> None:
+        # 1. reconstruction: encoder + decoder
+        loss = nll(decoder(encoder(x)), x).mean()
+        opt_ae.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_ae.step()
+        # 2. critic steps on fixed codes
+        for _ in range(n_critic):
+            with torch.no_grad():
+                z_code = encoder(x)
+            loss, _ = prior_loss.critic_loss(prior.sample(len(x)), z_code)
+            opt_critic.zero_grad(set_to_none=True)
+            loss.backward()
+            opt_critic.step()
+            prior_loss.after_critic_step()
+        # 3. regularization: the encoder against the frozen critic
+        for p in critic_params:
+            p.requires_grad_(False)
+        loss = weight * prior_loss.encoder_loss(encoder(x))
+        opt_encoder.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_encoder.step()
+        for p in critic_params:
+            p.requires_grad_(True)
+
+    seconds, cpu_seconds, samples = timed(step, cfg, data, max_steps)
+    return hand_result(
+        seconds,
+        cpu_seconds,
+        samples,
+        {"encoder": encoder, "decoder": decoder, "prior_loss": prior_loss},
+    )
 
 
 def max_weight_diff(a: dict[str, torch.Tensor] | None, b: dict[str, torch.Tensor]) -> float | None:

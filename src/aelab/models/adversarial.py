@@ -75,7 +75,7 @@ class AdversarialAutoencoder(AutoencoderModule):
 
         def reconstruction() -> tuple[Tensor, Tensor]:
             out = self.decode(self.sample_code(x))
-            return likelihood.nll(out, x).mean(), likelihood.mean(out).detach()
+            return likelihood.nll(out, x).mean(), out.detach()
 
         def critic_step() -> tuple[Tensor, dict[str, Tensor]]:
             with torch.no_grad():  # the codes are fixed inputs: no gradient reaches the encoder
@@ -86,25 +86,19 @@ class AdversarialAutoencoder(AutoencoderModule):
             encoder_loss = critic.encoder_loss(self.sample_code(x))
             return critic.weight * encoder_loss, encoder_loss.detach()
 
-        recon, x_hat = self._optimizer_step(opt_ae, reconstruction)  # 1. reconstruction phase
-        self.recon["train_error"].update(x_hat, x)
+        recon, out = self._optimizer_step(opt_ae, reconstruction)  # 1. reconstruction phase
         for _ in range(critic.n_critic):  # 2. critic phase
             critic_loss, estimates = self._optimizer_step(opt_critic, critic_step)
             critic.after_critic_step()
         # 3. regularization phase
         _, encoder_loss = self._optimizer_step(opt_encoder, regularization)
 
-        # "loss" as in val/loss: reconstruction + lambda * the critic's divergence estimate
-        loss = recon + critic.weight * next(iter(estimates.values()))
-        self.log_train(
-            {
-                "loss": loss,
-                "recon_nll": recon,
-                "critic_loss": critic_loss,
-                "encoder_loss": encoder_loss,
-                **estimates,
-            }
-        )
+        if self.logging_step():
+            self.recon["train_error"].update(self.decoder.likelihood.mean(out), x)
+            # "loss" as in val/loss: reconstruction + lambda * the critic's divergence estimate
+            loss = recon + critic.weight * next(iter(estimates.values()))
+            logs = {"recon_nll": recon, "critic_loss": critic_loss, "encoder_loss": encoder_loss}
+            self.log_train({"loss": loss, **logs, **estimates})
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """Evaluation: ``loss`` = reconstruction NLL + lambda * the critic's divergence estimate
@@ -115,7 +109,7 @@ class AdversarialAutoencoder(AutoencoderModule):
         estimates = self.prior_loss.estimate(self.prior.sample(len(x)), z)
         loss = recon + self.prior_loss.weight * next(iter(estimates.values()))
         logs = {"recon_nll": recon, "encoder_loss": self.prior_loss.encoder_loss(z), **estimates}
-        return loss, logs, self.decoder.likelihood.mean(out)
+        return loss, logs, out
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()

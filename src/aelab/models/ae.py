@@ -27,4 +27,4 @@ class Autoencoder(AutoencoderModule):
             mmd = self.prior_loss(z, self.prior)
             loss = recon + self.prior_loss.weight * mmd
             logs = {"recon_nll": recon, "mmd": mmd}
-        return loss, logs, self.decoder.likelihood.mean(out)
+        return loss, logs, out

@@ -100,23 +100,27 @@ class AutoencoderModule(pl.LightningModule):
         return self.decoder.likelihood.mean(self.decode(self.encode(x)))
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """The family's objective on a batch: ``(loss, other scalars to log, reconstruction)``."""
+        """The family's objective on a batch: ``(loss, other scalars to log, decoder output)``."""
         raise NotImplementedError
 
     # --- Lightning hooks -------------------------------------------------------------------
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         x, _ = batch
-        loss, logs, x_hat = self.step(x)
-        self.recon["train_error"].update(x_hat, x)
-        self.log_train({"loss": loss, **logs})
+        loss, logs, out = self.step(x)
+        if self.logging_step():
+            self.recon["train_error"].update(self.decoder.likelihood.mean(out.detach()), x)
+            self.log_train({"loss": loss, **logs})
         return loss
 
+    def logging_step(self) -> bool:
+        """Training scalars and ``train/recon_*`` are measured on the steps the loggers write
+        (every ``trainer.log_every_n_steps``-th batch): each ``self.log`` call and metric update
+        costs bookkeeping that a fast step notices (bench/README.md)."""
+        return (self.global_step + 1) % self.trainer.log_every_n_steps == 0
+
     def log_train(self, values: dict[str, Tensor]) -> None:
-        """Log training scalars on the steps the loggers write (``trainer.log_every_n_steps``):
-        each ``self.log`` call costs Lightning bookkeeping that a fast step notices."""
-        if (self.global_step + 1) % self.trainer.log_every_n_steps == 0:
-            self.log("train/loss", values["loss"], prog_bar=True)
-            self.log_dict({f"train/{k}": v for k, v in values.items() if k != "loss"})
+        self.log("train/loss", values["loss"], prog_bar=True)
+        self.log_dict({f"train/{k}": v for k, v in values.items() if k != "loss"})
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val")

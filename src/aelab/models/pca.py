@@ -75,7 +75,7 @@ class PCA(AutoencoderModule):
         return (z @ self.components.T + self.mean).view_as(x)
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        x_hat = self.reconstruct(x)
+        x_hat = self.reconstruct(x)  # linear: its own decoder output
         return (x_hat - x).pow(2).flatten(1).sum(1).mean(), {}, x_hat
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:

@@ -45,12 +45,17 @@ class VAE(AutoencoderModule):
         out = self.decode(z)
         recon = self.decoder.likelihood.nll(out, x)
         kl = kl_to_prior(z, mu, logvar, self.prior)
-        penalty = self.prior_loss(z, self.prior, mu, logvar)
+        # the KL prior loss is this same KL: do not compute it twice
+        penalty = (
+            kl.mean()
+            if self.prior_loss.name == "kl"
+            else self.prior_loss(z, self.prior, mu, logvar)
+        )
         loss = recon.mean() + self.prior_loss.weight * penalty
         logs = {"elbo": -(recon + kl).mean(), "kl": kl.mean(), "recon_nll": recon.mean()}
         if self.prior_loss.name != "kl":
             logs[self.prior_loss.name] = penalty
-        return loss, logs, self.decoder.likelihood.mean(out)
+        return loss, logs, out
 
     @torch.no_grad()
     def iwae_log_likelihood(self, x: Tensor, k: int) -> Tensor:
