@@ -3,6 +3,13 @@
 from aelab.callbacks.latent_scatter import LatentScatter
 from aelab.callbacks.prior_samples import PriorSamples
 from aelab.callbacks.reconstruction_grid import ReconstructionGrid
+from aelab.callbacks.sample_coverage import SampleCoverage
 from aelab.callbacks.throughput import TrainThroughput
 
-__all__ = ["LatentScatter", "PriorSamples", "ReconstructionGrid", "TrainThroughput"]
+__all__ = [
+    "LatentScatter",
+    "PriorSamples",
+    "ReconstructionGrid",
+    "SampleCoverage",
+    "TrainThroughput",
+]
