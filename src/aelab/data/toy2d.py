@@ -31,6 +31,18 @@ def mixture_params(name: str) -> tuple[Tensor, float]:
     raise ValueError(f"{name!r} is not a Gaussian mixture")
 
 
+def mixture_score(x: Tensor, name: str, sigma: float = 0.0) -> Tensor:
+    """Exact score grad_x log p_sigma(x) of the ``ring8`` / ``grid25`` mixture smoothed by
+    N(0, sigma^2 I): each component becomes N(mu_k, (s^2 + sigma^2) I), and
+    grad log p = sum_k w_k(x) (mu_k - x) / (s^2 + sigma^2), w = the components' posteriors."""
+    means, std = mixture_params(name)
+    means = means.to(x)
+    var = std**2 + sigma**2
+    diff = means - x.unsqueeze(-2)  # ... x k x 2
+    weights = torch.softmax(-0.5 * diff.pow(2).sum(-1) / var, dim=-1)
+    return (weights.unsqueeze(-1) * diff).sum(-2) / var
+
+
 def sample(name: str, n: int, seed: int = 0, noise: float = 0.0) -> Split:
     """Draw ``n`` points of the named set; labels are the mixture component or arm (-1: none)."""
     g = torch.Generator().manual_seed(seed)

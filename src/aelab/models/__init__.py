@@ -3,7 +3,15 @@
 from aelab.models.adversarial import AdversarialAutoencoder
 from aelab.models.ae import Autoencoder
 from aelab.models.base import AutoencoderModule
+from aelab.models.dae import DenoisingAutoencoder
 from aelab.models.pca import PCA
 from aelab.models.vae import VAE
 
-__all__ = ["PCA", "VAE", "AdversarialAutoencoder", "Autoencoder", "AutoencoderModule"]
+__all__ = [
+    "PCA",
+    "VAE",
+    "AdversarialAutoencoder",
+    "Autoencoder",
+    "AutoencoderModule",
+    "DenoisingAutoencoder",
+]
