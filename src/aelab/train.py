@@ -43,6 +43,19 @@ def _choices() -> dict[str, str | None]:
     return dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
 
 
+def build_model(cfg: DictConfig, data_shape: tuple[int, ...]) -> Any:
+    """The family's LightningModule with its network, optimizer, scheduler, prior and prior loss."""
+    return _build(
+        cfg.model,
+        data_shape=data_shape,
+        network=_build(cfg.get("network")),
+        optimizer=_build(cfg.get("optimizer")),
+        scheduler=_build(cfg.get("scheduler")),
+        prior=_build(cfg.get("prior")),
+        prior_loss=_build(cfg.get("prior_loss")),
+    )
+
+
 def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Run one experiment; return its summary (also written to ``summary.json``)."""
     start = time.perf_counter()
@@ -58,15 +71,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = _build(cfg.dataset)
-    model = _build(
-        cfg.model,
-        data_shape=datamodule.data_shape,
-        network=_build(cfg.get("network")),
-        optimizer=_build(cfg.get("optimizer")),
-        scheduler=_build(cfg.get("scheduler")),
-        prior=_build(cfg.get("prior")),
-        prior_loss=_build(cfg.get("prior_loss")),
-    )
+    model = build_model(cfg, datamodule.data_shape)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     loggers = _build_all(cfg.get("logger"))
     throughput = TrainThroughput()
