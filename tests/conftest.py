@@ -79,3 +79,17 @@ def mnist_root() -> Path:
             "MNIST not found: set AELAB_DATA_DIR to a directory holding MNIST/raw (CI uses ../shared/data)"
         )
     return root
+
+
+@pytest.fixture(autouse=True)
+def _one_thread_in_unit_tests(request: pytest.FixtureRequest):
+    """Unit tests use tiny tensors: one torch thread is faster and does not fight other work."""
+    if "unit" not in request.node.path.parts:
+        yield
+        return
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
+
+from conftest import command_env
 
 
 @pytest.mark.slow
@@ -31,11 +36,6 @@ def test_dae_trains_on_images(train) -> None:
 
 
 def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> None:
-    import subprocess
-    import sys
-
-    from conftest import command_env
-
     def sample(*overrides: str) -> subprocess.CompletedProcess:
         cmd = [sys.executable, "-m", "aelab.sample", *overrides]
         return subprocess.run(
