@@ -182,7 +182,7 @@ def run_hand(
         return run_hand_vae(cfg, data, max_steps)
     if family == "AdversarialAutoencoder":
         return run_hand_adversarial(cfg, data, max_steps)
-    x_all, y_all = data
+    x_all = data[0]
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
     encoder, decoder = hydra.utils.instantiate(cfg.network)(
@@ -190,47 +190,16 @@ def run_hand(
     )
     encoder.train()
     decoder.train()
-    opt_cfg = cfg.optimizer
-    if opt_cfg._target_ != "torch.optim.Adam":
-        raise SystemExit(
-            f"the hand-written loop uses Adam; the config has optimizer {opt_cfg._target_}"
-        )
-    params = [*encoder.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.Adam(
-        params, lr=opt_cfg.lr, betas=tuple(opt_cfg.betas), weight_decay=opt_cfg.weight_decay
-    )
+    optimizer = adam(cfg, [*encoder.parameters(), *decoder.parameters()])
     nll = decoder.likelihood.nll
 
-    n, batch_size, seed = len(x_all), cfg.dataset.batch_size, cfg.dataset.shuffle_seed
-    steps_per_epoch = math.ceil(n / batch_size)
-    samples = steps = 0
-    start, cpu_start = time.perf_counter(), time.process_time()
-    for epoch in range(cfg.trainer.max_epochs):
-        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))
-        for i in range(steps_per_epoch):
-            idx = order[i * batch_size : (i + 1) * batch_size]
-            x, _y = x_all[idx], y_all[idx]
-            if x.dtype == torch.uint8:
-                x = x.float().div_(255)
-            loss = nll(decoder(encoder(x)), x).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            samples += len(x)
-            steps += 1
-            if max_steps is not None and steps >= max_steps:
-                break
-        if max_steps is not None and steps >= max_steps:
-            break
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    state = {f"encoder.{k}": v for k, v in encoder.state_dict().items()}
-    state |= {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
-    return {
-        "samples_per_s": samples / seconds,
-        "cpu_samples_per_s": samples / cpu_seconds,
-        "wall_s": seconds,
-        "state": state,
-    }
+    def step(x: torch.Tensor) -> None:
+        loss = nll(decoder(encoder(x)), x).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return hand_result(*timed(step, cfg, data, max_steps), {"encoder": encoder, "decoder": decoder})
 
 
 def adam(cfg: Any, params: Any) -> torch.optim.Optimizer:

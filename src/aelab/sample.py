@@ -23,7 +23,7 @@ from aelab.train import user_errors
 
 def load_model(ckpt_path: str):
     """The model and its data module, rebuilt from the config stored in the checkpoint."""
-    from aelab.train import _build, build_model
+    from aelab.train import build, build_model
 
     path = Path(ckpt_path).expanduser()
     if not path.is_file():
@@ -37,7 +37,7 @@ def load_model(ckpt_path: str):
         raise AelabError(
             f"{path} is not a readable aelab checkpoint ({type(e).__name__}): use a checkpoint written by aelab-train."
         ) from e
-    datamodule = _build(run_cfg.dataset)
+    datamodule = build(run_cfg.dataset)
     model = build_model(run_cfg, datamodule.data_shape)
     model.load_state_dict(ckpt["state_dict"])
     return model.eval(), datamodule, run_cfg

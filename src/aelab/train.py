@@ -24,7 +24,7 @@ from aelab.errors import AelabError
 log = logging.getLogger(__name__)
 
 
-def _build(node: DictConfig | None, **kwargs: Any) -> Any:
+def build(node: DictConfig | None, **kwargs: Any) -> Any:
     """Instantiate a config node; an empty group option (``none``) builds nothing."""
     if not node or "_target_" not in node:
         return None
@@ -34,7 +34,7 @@ def _build(node: DictConfig | None, **kwargs: Any) -> Any:
 def _build_all(group: DictConfig | None) -> list[Any]:
     """Instantiate each entry of a group of named objects (``callbacks``, ``logger``);
     ``callbacks.NAME=null`` switches one off."""
-    return [obj for node in (group or {}).values() if (obj := _build(node)) is not None]
+    return [obj for node in (group or {}).values() if (obj := build(node)) is not None]
 
 
 def _choices() -> dict[str, str | None]:
@@ -45,14 +45,14 @@ def _choices() -> dict[str, str | None]:
 
 def build_model(cfg: DictConfig, data_shape: tuple[int, ...]) -> Any:
     """The family's LightningModule with its network, optimizer, scheduler, prior and prior loss."""
-    return _build(
+    return build(
         cfg.model,
         data_shape=data_shape,
-        network=_build(cfg.get("network")),
-        optimizer=_build(cfg.get("optimizer")),
-        scheduler=_build(cfg.get("scheduler")),
-        prior=_build(cfg.get("prior")),
-        prior_loss=_build(cfg.get("prior_loss")),
+        network=build(cfg.get("network")),
+        optimizer=build(cfg.get("optimizer")),
+        scheduler=build(cfg.get("scheduler")),
+        prior=build(cfg.get("prior")),
+        prior_loss=build(cfg.get("prior_loss")),
     )
 
 
@@ -70,13 +70,13 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     if cfg.get("seed") is not None:  # `is not None`: seed=0 is a seed
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
-    datamodule = _build(cfg.dataset)
+    datamodule = build(cfg.dataset)
     model = build_model(cfg, datamodule.data_shape)
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     loggers = _build_all(cfg.get("logger"))
     throughput = TrainThroughput()
     callbacks = [*_build_all(cfg.get("callbacks")), throughput]
-    trainer: pl.Trainer = _build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
+    trainer: pl.Trainer = build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import command_env
+from conftest import MNIST_FILES, command_env
 
 CASES = {
     "latent": (("model.latent_dim=0",), "model.latent_dim=0"),
@@ -47,12 +47,7 @@ def test_missing_dataset_offline_names_directory_and_files(train, tmp_path: Path
 def test_corrupt_dataset_file(train, tmp_path: Path) -> None:
     raw = tmp_path / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    ):
+    for name in MNIST_FILES:
         (raw / name).write_bytes(b"\x00\x00\x08\x03garbage")
     run = train(
         "dataset=mnist",

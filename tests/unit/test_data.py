@@ -24,6 +24,7 @@ from aelab.data import (
 )
 from aelab.data.toy2d import NAMES, mixture_params
 from aelab.errors import DataError
+from conftest import MNIST_FILES
 
 # --- helpers -------------------------------------------------------------------------------
 
@@ -553,12 +554,7 @@ def test_torchvision_missing_files(tmp_path):
 def test_torchvision_corrupt_files(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in (
-        "train-images-idx3-ubyte",
-        "train-labels-idx1-ubyte",
-        "t10k-images-idx3-ubyte",
-        "t10k-labels-idx1-ubyte",
-    ):
+    for name in MNIST_FILES:
         (raw / name).write_bytes(b"\x00\x00\x08\x03garbage")
     with pytest.raises(DataError, match="could not be read") as e:
         TorchvisionDataModule(name="MNIST", root=str(tmp_path), download=False).setup()
