@@ -2,7 +2,8 @@
 
 A denoising autoencoder samples by Langevin dynamics on its learned score
 (x <- x + step * score(x) + sqrt(2 step) z, from uniform noise, Gaussian noise or noisy
-data); every other family decodes prior draws. Writes ``samples.png`` (images) or, for 2-D
+data; annealed over its noise ladder when it was trained on several levels); every other
+family decodes prior draws. Writes ``samples.png`` (images) or, for 2-D
 data, ``samples_scatter.png`` (samples over the test data) and, for a DAE,
 ``score_field.png`` (a quiver plot of the learned score), plus ``samples.pt``.
 """
@@ -44,29 +45,26 @@ def load_model(ckpt_path: str):
 
 
 @torch.no_grad()
-def draw(
-    model, datamodule, n: int, steps: int, step_size: float | None, start: str
-) -> torch.Tensor:
+def draw(model, datamodule, cfg: DictConfig) -> torch.Tensor:
+    """``cfg.n`` samples; a DAE's chains start where ``cfg.start`` says."""
     from aelab.data import as_float
-    from aelab.sampling import langevin
 
-    if hasattr(model, "score"):
-        shape = (n, *model.data_shape)
-        if start == "uniform":
-            x0 = torch.rand(shape)
-        elif start == "gaussian":
-            x0 = torch.randn(shape)
-        elif start == "data":
-            x0 = as_float(datamodule.splits["test"][0][:n]) + model.sigma * torch.randn(shape)
-        else:
-            raise AelabError(f"start={start!r} is not allowed: use uniform, gaussian or data.")
-        step = step_size if step_size is not None else 0.1 * model.sigma**2
-        return langevin(model.score, x0, step, steps)
-    if getattr(model, "prior", None) is None or not hasattr(model, "decoder"):
+    if not model.can_generate:
         raise AelabError(
-            "this family has no prior to sample from: train model=vae, aae, wae, dae, or ae with a prior loss."
+            "this model has nothing to sample from: train model=vae, aae, wae, dae (gaussian corruption), or ae with a prior."
         )
-    return model.decoder.likelihood.mean(model.decode(model.prior.sample(n)))
+    if not hasattr(model, "score"):
+        return model.generate(cfg.n)
+    shape = (cfg.n, *model.data_shape)
+    if cfg.start == "uniform":
+        x0 = None  # the model's own start: uniform over its training data's range
+    elif cfg.start == "gaussian":
+        x0 = torch.randn(shape)
+    elif cfg.start == "data":
+        x0 = as_float(datamodule.splits["test"][0][: cfg.n]) + model.sigmas[0] * torch.randn(shape)
+    else:
+        raise AelabError(f"start={cfg.start!r} is not allowed: use uniform, gaussian or data.")
+    return model.generate(cfg.n, x0, cfg.steps, cfg.step_size, cfg.denoise)
 
 
 @torch.no_grad()
@@ -115,7 +113,7 @@ def main(cfg: DictConfig) -> None:
     with user_errors():
         torch.manual_seed(cfg.seed)
         model, datamodule, _ = load_model(cfg.ckpt_path)
-        samples = draw(model, datamodule, cfg.n, cfg.steps, cfg.step_size, cfg.start)
+        samples = draw(model, datamodule, cfg)
         out = Path(cfg.paths.output_dir)
         for path in save_pictures(model, datamodule, samples, out):
             print(f"wrote {os.path.relpath(path)}")

@@ -11,28 +11,43 @@ from conftest import command_env
 
 
 @pytest.mark.slow
-def test_dae_on_ring8_reports_its_score_quality(train, tmp_path) -> None:
+def test_dae_on_ring8_learns_the_score_and_samples_like_the_data(train) -> None:
+    run = train("experiment=dae_ring8", "logger=none")
+    assert run.returncode == 0, run.stderr[-3000:]
+    metrics = run.summary["metrics"]
+    # measured 0.975 / 0.22 (2-core CPU); a single level without the cosine decay gives 0.86
+    assert metrics["test/score_cosine"] >= 0.9, metrics
+    assert metrics["test/score_rel_error"] < 0.35, metrics
+    # annealed Langevin samples score as a fresh sample of the data does (measured -0.002 vs
+    # 0.0005; plain Langevin at sigma 0.1 from the same start: 0.008-0.013, wrong mode weights)
+    assert metrics["test/mmd_data"] < metrics["test/mmd_data_heldout"] + 0.004, metrics
+    assert metrics["test/sample_mode_coverage"] == 1.0
+    assert metrics["test/dsm_loss"] > 0
+
+
+def test_noise_conditional_dae_on_images_logs_its_samples(train) -> None:
     run = train(
         "model=dae",
-        "dataset=toy2d",
-        "network.likelihood=gaussian",
-        "trainer.max_epochs=20",
-        "logger=none",
+        "model.levels=3",
+        "model.sigma=0.05",
+        "trainer.max_epochs=2",
+        "callbacks.sample_quality.n=200",
+        "logger=tensorboard",
     )
     assert run.returncode == 0, run.stderr[-3000:]
     metrics = run.summary["metrics"]
-    # measured 0.82-0.90 (the target of 0.9 is not reached by this budget yet)
-    assert metrics["test/score_cosine"] > 0.7, metrics
-    assert 0 < metrics["test/score_rel_error"] < 1.0
+    assert "test/score_cosine" not in metrics  # no true score for images
+    assert metrics["test/dsm_loss"] > 0
+    assert metrics["test/mmd_data"] > metrics["test/mmd_data_heldout"]  # 2 epochs: far from data
+    assert (run.run_dir / "samples.png").stat().st_size > 0
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-
-def test_dae_trains_on_images(train) -> None:
-    run = train(
-        "model=dae", "model.sigma=0.2", "trainer.max_epochs=2", "callbacks=none", "logger=none"
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "test/score_cosine" not in run.summary["metrics"]  # no true score for images
-    assert run.summary["metrics"]["test/recon_sse"] > 0
+    logged = {
+        tag
+        for events in run.run_dir.rglob("events.out.tfevents.*")
+        for tag in EventAccumulator(str(events)).Reload().Tags()["images"]
+    }
+    assert "samples" in logged  # the Langevin sample grid reaches the logger
 
 
 def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> None:

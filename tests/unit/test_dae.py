@@ -64,3 +64,76 @@ def test_gaussian_corruption_has_the_configured_std() -> None:
     torch.manual_seed(0)
     noise = model.corrupt(torch.zeros(20000, 2))
     assert abs(noise.std().item() - 0.3) < 0.01
+
+
+def test_noise_conditional_dae_matches_the_closed_form_at_every_level() -> None:
+    """One network over a ladder of sigmas (Song & Ermon 2019): for x ~ N(m, s^2) the score
+    at level sigma is -(x - m) / (s^2 + sigma^2), different at each level."""
+    torch.manual_seed(0)
+    model = _dae(1, 0.2, levels=3, sigma_max=0.8)
+    assert model.sigmas == pytest.approx([0.8, 0.4, 0.2])
+    assert model.encoder.net[0].in_features == 2 and model.decoder.net[0].in_features == 9
+    data = torch.distributions.Normal(1.0, 0.5)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, 2000)  # averages the noisy targets
+    for _ in range(2000):
+        loss, _, _ = model.step(data.sample((512, 1)))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        decay.step()
+    x = data.sample((2000, 1))
+    for sigma in model.sigmas:
+        with torch.no_grad():
+            learned = model.score(x, sigma)
+        true = -(x - 1.0) / (0.25 + sigma**2)
+        rel_error = ((learned - true).abs() / true.abs()).median()
+        assert rel_error < 0.2, (sigma, rel_error)
+
+
+def test_noise_conditional_loss_weights_each_level_by_inverse_sigma_squared(monkeypatch) -> None:
+    """Song & Ermon's lambda(sigma) = sigma^2 on the score is 1/sigma^2 on the reconstruction;
+    scaled so the smallest level has weight 1."""
+    model = _dae(2, 0.1, levels=2, sigma_max=1.0)
+    levels = iter([torch.tensor([0, 1])])  # first example at sigma 1.0, second at 0.1
+    monkeypatch.setattr(torch, "randint", lambda *a, **k: next(levels))
+    x = torch.zeros(2, 2)
+    torch.manual_seed(0)
+    loss, _, out = model.step(x)
+    nll = model.decoder.likelihood.nll(out, x)
+    assert loss.item() == pytest.approx(((nll[0] * 0.01 + nll[1]) / 2).item(), rel=1e-6)
+
+
+def test_denoising_score_matching_loss_is_logged_in_score_units() -> None:
+    model = _dae(2, 0.5).eval()
+    x = torch.randn(64, 2)
+    torch.manual_seed(0)
+    _, logs, out = model.step(x)
+    expected = 0.5 * (out - x).pow(2).sum(1).mean() / 0.25  # gaussian likelihood: r = out
+    assert logs["dsm_loss"].item() == pytest.approx(expected.item(), rel=1e-6)
+    assert "dsm_loss" not in model.train().step(x)[1]  # not paid for on training steps
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"levels": 0}, "model.levels=0"),
+        ({"levels": 3, "sigma_max": 0.05}, "model.sigma_max=0.05"),
+        ({"levels": 3, "corruption": "masking"}, "needs model.corruption=gaussian"),
+    ],
+)
+def test_bad_noise_ladders_are_refused(kwargs, message) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _dae(2, 0.1, **kwargs)
+
+
+def test_generate_starts_chains_uniformly_over_the_data_range() -> None:
+    model = _dae(2, 0.1).eval()
+    model.data_range.copy_(torch.tensor([-3.0, 3.0]))
+    torch.manual_seed(0)
+    x = model.generate(500, steps=0)
+    assert x.shape == (500, 2)
+    assert -3 <= x.min() < -2.9 and 2.9 < x.max() <= 3
+    assert (
+        "data_range" in model.state_dict()
+    )  # a sampler restored from a checkpoint starts there too

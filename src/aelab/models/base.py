@@ -16,6 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
+from aelab.errors import AelabError
 from aelab.metrics import CodeSample, ReconstructionError, prior_distances
 from aelab.nets import Networks
 from aelab.priors import Prior
@@ -98,6 +99,19 @@ class AutoencoderModule(pl.LightningModule):
     def reconstruct(self, x: Tensor) -> Tensor:
         """The expected reconstruction E[x | z = encode(x)], in data space."""
         return self.decoder.likelihood.mean(self.decode(self.encode(x)))
+
+    @property
+    def can_generate(self) -> bool:
+        return self.prior is not None and hasattr(self, "decoder")
+
+    @torch.no_grad()
+    def generate(self, n: int) -> Tensor:
+        """``n`` samples in data space: the decoder's mean E[x | z] at prior draws z ~ p(z)."""
+        if not self.can_generate:
+            raise AelabError(
+                "this model has no prior to sample from: train model=vae, aae, wae, dae, or ae with a prior."
+            )
+        return self.decoder.likelihood.mean(self.decode(self.prior.sample(n).to(self.device)))
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """The family's objective on a batch: ``(loss, other scalars to log, decoder output)``."""

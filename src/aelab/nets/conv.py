@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 from aelab.errors import ConfigError
@@ -42,11 +43,12 @@ class ConvEncoder(Encoder):
         channels: int,
         batch_norm: bool,
         n_params: int = 1,
+        cond_dim: int = 0,
     ):
-        super().__init__(latent_dim, n_params)
+        super().__init__(latent_dim, n_params, cond_dim)
         widths, side = _plan(data_shape, channels)
         layers: list[nn.Module] = []
-        c_in = data_shape[0]
+        c_in = data_shape[0] + cond_dim  # the condition enters as constant feature maps
         for i, c in enumerate(widths):
             layers.append(
                 nn.Conv2d(c_in, c, 4, stride=2, padding=1, bias=not (batch_norm and i > 0))
@@ -58,7 +60,9 @@ class ConvEncoder(Encoder):
         layers += [nn.Flatten(), nn.Linear(c_in * side * side, latent_dim * n_params)]
         self.net = nn.Sequential(*layers)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        if cond is not None:
+            x = torch.cat([x, cond[:, :, None, None].expand(-1, -1, *x.shape[2:])], dim=1)
         return self.net(x)
 
 
@@ -70,12 +74,13 @@ class ConvDecoder(Decoder):
         channels: int,
         batch_norm: bool,
         likelihood,
+        cond_dim: int = 0,
     ):
-        super().__init__(data_shape, likelihood)
+        super().__init__(data_shape, likelihood, cond_dim)
         widths, side = _plan(data_shape, channels)
         widths = widths[::-1]
         layers: list[nn.Module] = [
-            nn.Linear(latent_dim, widths[0] * side * side),
+            nn.Linear(latent_dim + cond_dim, widths[0] * side * side),
             nn.Unflatten(1, (widths[0], side, side)),
         ]
         layers.append(nn.ReLU())
@@ -90,9 +95,6 @@ class ConvDecoder(Decoder):
                 layers.append(nn.ReLU())
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z: Tensor) -> Tensor:
-        return self.net(z)
-
 
 def conv(
     data_shape: Sequence[int],
@@ -102,11 +104,12 @@ def conv(
     likelihood: str = "bernoulli",
     sigma: float = 1.0,
     n_params: int = 1,
+    cond_dim: int = 0,
 ) -> Networks:
-    """DCGAN-style encoder and decoder for square images (28, 32, 64 pixels and the like)."""
+    """DCGAN-style encoder and decoder for square images (28, 32, 64 pixels and the like);
+    ``cond_dim`` extra inputs enter as constant input channels and beside the code."""
+    lik = make_likelihood(likelihood, sigma)
     return Networks(
-        ConvEncoder(data_shape, latent_dim, channels, batch_norm, n_params),
-        ConvDecoder(
-            data_shape, latent_dim, channels, batch_norm, make_likelihood(likelihood, sigma)
-        ),
+        ConvEncoder(data_shape, latent_dim, channels, batch_norm, n_params, cond_dim),
+        ConvDecoder(data_shape, latent_dim, channels, batch_norm, lik, cond_dim),
     )

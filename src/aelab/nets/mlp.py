@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import torch
 from torch import Tensor, nn
 
 from aelab.nets.likelihood import make_likelihood
@@ -30,13 +31,15 @@ class MLPEncoder(Encoder):
         hidden: Sequence[int],
         act: str,
         n_params: int = 1,
+        cond_dim: int = 0,
     ):
-        super().__init__(latent_dim, n_params)
-        sizes = [math.prod(data_shape), *hidden, latent_dim * n_params]
-        self.net = nn.Sequential(nn.Flatten(), *_stack(sizes, act))
+        super().__init__(latent_dim, n_params, cond_dim)
+        sizes = [math.prod(data_shape) + cond_dim, *hidden, latent_dim * n_params]
+        self.net = nn.Sequential(*_stack(sizes, act))
 
-    def forward(self, x: Tensor) -> Tensor:
-        return self.net(x)
+    def forward(self, x: Tensor, cond: Tensor | None = None) -> Tensor:
+        h = x.flatten(1)
+        return self.net(h if cond is None else torch.cat([h, cond], dim=1))
 
 
 class MLPDecoder(Decoder):
@@ -47,13 +50,11 @@ class MLPDecoder(Decoder):
         hidden: Sequence[int],
         act: str,
         likelihood,
+        cond_dim: int = 0,
     ):
-        super().__init__(data_shape, likelihood)
-        sizes = [latent_dim, *reversed(hidden), math.prod(data_shape)]
+        super().__init__(data_shape, likelihood, cond_dim)
+        sizes = [latent_dim + cond_dim, *reversed(hidden), math.prod(data_shape)]
         self.net = nn.Sequential(*_stack(sizes, act), nn.Unflatten(1, tuple(data_shape)))
-
-    def forward(self, z: Tensor) -> Tensor:
-        return self.net(z)
 
 
 def mlp(
@@ -64,13 +65,16 @@ def mlp(
     likelihood: str = "bernoulli",
     sigma: float = 1.0,
     n_params: int = 1,
+    cond_dim: int = 0,
 ) -> Networks:
     """Encoder ``D -> hidden... -> latent_dim * n_params`` and the mirrored decoder.
 
     The code layer is linear (Hinton & Salakhutdinov 2006 use linear code units);
-    ``n_params=2`` gives a Gaussian encoder its mean and log-variance.
+    ``n_params=2`` gives a Gaussian encoder its mean and log-variance; ``cond_dim`` extra
+    inputs are appended to the encoder's input and the decoder's code.
     """
+    lik = make_likelihood(likelihood, sigma)
     return Networks(
-        MLPEncoder(data_shape, latent_dim, hidden, activation, n_params),
-        MLPDecoder(data_shape, latent_dim, hidden, activation, make_likelihood(likelihood, sigma)),
+        MLPEncoder(data_shape, latent_dim, hidden, activation, n_params, cond_dim),
+        MLPDecoder(data_shape, latent_dim, hidden, activation, lik, cond_dim),
     )

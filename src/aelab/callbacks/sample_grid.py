@@ -1,4 +1,5 @@
-"""Samples and latent traversals: decode prior draws z ~ p(z), and sweep one latent at a time."""
+"""Sample grids: the model's samples (decoded prior draws, or a DAE's Langevin chains) and, for
+families with a latent prior, traversals that sweep one latent at a time."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pytorch_lightning.utilities import rank_zero_only
 from aelab.callbacks.images import emit, image_grid
 
 
-class PriorSamples(pl.Callback):
-    """At the end of fit (image data, families with a prior): ``samples.png``, the decoder's mean
-    E[x | z] at ``n`` prior draws (fixed seed), and ``traversals.png``: starting from the code of
+class SampleGrid(pl.Callback):
+    """At the end of fit, on image data: ``samples.png``, ``n`` samples of the model
+    (``generate``, fixed seed), and, for families with a prior, ``traversals.png``: starting from the code of
     a validation image, one row per latent dimension (at most ``max_dims``), that dimension
     swept over ``steps`` values in +- ``span`` prior standard deviations (Higgins et al. 2017).
     """
@@ -35,33 +36,29 @@ class PriorSamples(pl.Callback):
     @torch.no_grad()
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         dm, prior = trainer.datamodule, getattr(pl_module, "prior", None)
-        if dm is None or not dm.is_image or prior is None or not hasattr(pl_module, "decoder"):
+        if dm is None or not dm.is_image or not getattr(pl_module, "can_generate", False):
             return
         from aelab.data import as_float
 
         was_training = pl_module.training
         pl_module.eval()
-        mean = pl_module.decoder.likelihood.mean
         devices = [pl_module.device] if pl_module.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed)
-            z = prior.sample(self.n)
-        emit(
-            trainer, "samples", image_grid(mean(pl_module.decode(z)), self.n_per_row), self.dirpath
-        )
+            samples = pl_module.generate(self.n)
+        emit(trainer, "samples", image_grid(samples, self.n_per_row), self.dirpath)
+        if prior is not None:
+            code = pl_module.encode(as_float(dm.splits["val"][0][:1]).to(pl_module.device))[0]
+            emit(trainer, "traversals", self._traversals(pl_module, code), self.dirpath)
+        pl_module.train(was_training)
 
-        code = pl_module.encode(as_float(dm.splits["val"][0][:1]).to(pl_module.device))[0]
+    def _traversals(self, pl_module: pl.LightningModule, code: torch.Tensor) -> torch.Tensor:
         dims = min(self.max_dims, code.numel())
         values = (
             torch.linspace(-self.span, self.span, self.steps, device=code.device)
-            * prior.variance() ** 0.5
+            * pl_module.prior.variance() ** 0.5
         )
         z = code.repeat(dims, self.steps, 1)  # dims x steps x d
         z[torch.arange(dims), :, torch.arange(dims)] = values
-        emit(
-            trainer,
-            "traversals",
-            image_grid(mean(pl_module.decode(z.flatten(0, 1))), self.steps),
-            self.dirpath,
-        )
-        pl_module.train(was_training)
+        images = pl_module.decoder.likelihood.mean(pl_module.decode(z.flatten(0, 1)))
+        return image_grid(images, self.steps)
