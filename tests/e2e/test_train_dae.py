@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,7 +26,7 @@ def test_dae_on_ring8_learns_the_score_and_samples_like_the_data(train) -> None:
     assert metrics["test/dsm_loss"] > 0
 
 
-def test_noise_conditional_dae_on_images_logs_its_samples(train) -> None:
+def test_noise_conditional_dae_on_images_logs_its_samples(train, tmp_path) -> None:
     run = train(
         "model=dae",
         "model.levels=3",
@@ -48,20 +49,30 @@ def test_noise_conditional_dae_on_images_logs_its_samples(train) -> None:
         for tag in EventAccumulator(str(events)).Reload().Tags()["images"]
     }
     assert "samples" in logged  # the Langevin sample grid reaches the logger
+    out = tmp_path / "annealed"
+    ckpt = run.run_dir / "checkpoints" / "last.ckpt"
+    drawn = sample(
+        tmp_path, f"ckpt_path={ckpt}", "n=16", "steps=5", "denoise=true", f"hydra.run.dir={out}"
+    )
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    images = __import__("torch").load(out / "samples.pt")
+    assert images.shape == (16, 1, 8, 8) and (out / "samples.png").exists()
+
+
+def sample(cwd: Path, *overrides: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "aelab.sample", *overrides]
+    return subprocess.run(
+        cmd, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=300
+    )
 
 
 def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> None:
-    def sample(*overrides: str) -> subprocess.CompletedProcess:
-        cmd = [sys.executable, "-m", "aelab.sample", *overrides]
-        return subprocess.run(
-            cmd, cwd=tmp_path, env=command_env(), capture_output=True, text=True, timeout=300
-        )
-
     dae = train(
         "model=dae",
         "dataset=toy2d",
         "network.likelihood=gaussian",
         "trainer.max_epochs=3",
+        "callbacks.sample_quality.n=200",
         "logger=none",
         run_dir=tmp_path / "dae",
     )
@@ -69,6 +80,7 @@ def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> Non
     assert dae.returncode == vae.returncode == 0, dae.stderr[-2000:] + vae.stderr[-2000:]
     out = tmp_path / "samples_dae"
     run = sample(
+        tmp_path,
         f"ckpt_path={dae.run_dir / 'checkpoints' / 'last.ckpt'}",
         "n=500",
         "steps=200",
@@ -79,8 +91,12 @@ def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> Non
     assert samples.shape == (500, 2) and samples.isfinite().all()
     assert (out / "samples_scatter.png").exists() and (out / "score_field.png").exists()
     out = tmp_path / "samples_vae"
-    run = sample(f"ckpt_path={vae.run_dir / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={out}")
+    run = sample(
+        tmp_path, f"ckpt_path={vae.run_dir / 'checkpoints' / 'last.ckpt'}", f"hydra.run.dir={out}"
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert (out / "samples.png").stat().st_size > 0
-    run = sample(f"ckpt_path={tmp_path / 'missing.ckpt'}", f"hydra.run.dir={tmp_path / 'bad'}")
+    run = sample(
+        tmp_path, f"ckpt_path={tmp_path / 'missing.ckpt'}", f"hydra.run.dir={tmp_path / 'bad'}"
+    )
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr

@@ -130,10 +130,10 @@ def test_bad_noise_ladders_are_refused(kwargs, message) -> None:
 def test_generate_starts_chains_uniformly_over_the_data_range() -> None:
     model = _dae(2, 0.1).eval()
     model.data_range.copy_(torch.tensor([-3.0, 3.0]))
+    assert "data_range" in model.state_dict()  # restored from a checkpoint, chains start there
     torch.manual_seed(0)
-    x = model.generate(500, steps=0)
+    x = model.generate(500, steps=0, denoise=False)
     assert x.shape == (500, 2)
     assert -3 <= x.min() < -2.9 and 2.9 < x.max() <= 3
-    assert (
-        "data_range" in model.state_dict()
-    )  # a sampler restored from a checkpoint starts there too
+    with torch.no_grad():  # the final denoising step (the model's default) is r(x_K)
+        assert torch.equal(model.generate(500, x0=x, steps=0), model.denoise(x))

@@ -151,3 +151,19 @@ def test_make_likelihood():
     assert make_likelihood("gaussian", 2.0).sigma == 2.0
     with pytest.raises(ConfigError):
         make_likelihood("laplace")
+
+
+@pytest.mark.parametrize("builder", [mlp, conv], ids=["mlp", "conv"])
+def test_networks_conditioned_on_extra_inputs(builder) -> None:
+    """cond_dim numbers per example (a DAE's log sigma) enter beside the input and the code."""
+    torch.manual_seed(0)
+    nets = builder((1, 28, 28), 8, cond_dim=1)
+    nets.encoder.eval(), nets.decoder.eval()
+    x = torch.rand(4, 1, 28, 28)
+    low, high = torch.full((4, 1), -4.0), torch.zeros(4, 1)
+    z = nets.encoder(x, low)
+    assert z.shape == (4, 8) and not torch.equal(z, nets.encoder(x, high))
+    out = nets.decoder(z, low)
+    assert out.shape == (4, 1, 28, 28) and not torch.equal(out, nets.decoder(z, high))
+    with pytest.raises(RuntimeError):  # a conditioned network needs its condition
+        nets.decoder(z)

@@ -45,6 +45,9 @@ class DenoisingAutoencoder(AutoencoderModule):
         mask_prob: float = 0.25,
         levels: int = 1,
         sigma_max: float = 1.0,
+        langevin_steps: int | None = None,
+        step_size: float | None = None,
+        denoise: bool = True,
         network: Any = None,
         **kwargs: Any,
     ) -> None:
@@ -71,6 +74,7 @@ class DenoisingAutoencoder(AutoencoderModule):
         kwargs.pop("prior", None)  # samples come from the score, not from a latent prior
         super().__init__(data_shape, latent_dim, network=network, **kwargs)
         self.sigma, self.corruption, self.mask_prob = sigma, corruption, mask_prob
+        self.langevin_steps, self.step_size, self.final_denoise = langevin_steps, step_size, denoise
         self.sigmas = geometric_sigmas(sigma_max, sigma, levels) if levels > 1 else [sigma]
         self.register_buffer("noise_levels", torch.tensor(self.sigmas), persistent=False)
         # where generate() starts its chains: uniform over the training data's range
@@ -162,17 +166,22 @@ class DenoisingAutoencoder(AutoencoderModule):
         x0: Tensor | None = None,
         steps: int | None = None,
         step_size: float | None = None,
-        denoise: bool = False,
+        denoise: bool | None = None,
     ) -> Tensor:
         """``n`` samples by Langevin dynamics on the learned score, from ``x0`` (default:
-        uniform over the training data's range, as Song & Ermon start).
+        uniform over the training data's range, as Song & Ermon start). Arguments left ``None``
+        take the model's ``langevin_steps``, ``step_size`` and ``denoise``.
 
         One level: ``steps`` (default 1000) of step ``step_size`` (default 0.1 sigma^2).
         Several: annealed Langevin, ``steps`` per level (default T = 100), the step at level i
         ``step_size * sigma_i^2 / sigma_L^2`` (Song & Ermon's eps = 2 * step_size; the default
         0.1 sigma_L^2 = 1e-5 at sigma_L = 0.01 is their eps = 2e-5). ``denoise`` ends with
-        x + sigma_L^2 score(x) = r(x), Tweedie's posterior mean, which removes the last noise.
+        x + sigma_L^2 score(x) = r(x), Tweedie's posterior mean, which removes the noise of the
+        last level (Jolicoeur-Martineau et al. 2021, Sec. 3).
         """
+        steps = self.langevin_steps if steps is None else steps
+        step_size = self.step_size if step_size is None else step_size
+        denoise = self.final_denoise if denoise is None else denoise
         if x0 is None:
             lo, hi = self.data_range
             x0 = lo + (hi - lo) * torch.rand(n, *self.data_shape, device=self.device)
