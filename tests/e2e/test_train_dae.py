@@ -100,3 +100,27 @@ def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> Non
         tmp_path, f"ckpt_path={tmp_path / 'missing.ckpt'}", f"hydra.run.dir={tmp_path / 'bad'}"
     )
     assert run.returncode == 1 and "does not exist" in run.stderr and "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+def test_dae_on_mnist_reports_score_metrics_and_samples(train, tmp_path, mnist_root) -> None:
+    env = command_env(AELAB_DATA_DIR=str(mnist_root))
+    run = train(
+        "experiment=dae_mnist",
+        "dataset.limit=3000",
+        "trainer.max_epochs=2",
+        "model.langevin_steps=20",
+        "callbacks.sample_quality.n=300",
+        "logger=none",
+        env=env,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    metrics = run.summary["metrics"]
+    assert (
+        metrics["test/dsm_loss"] > 0 and metrics["test/mmd_data_heldout"] < metrics["test/mmd_data"]
+    )
+    out = tmp_path / "mnist_samples"
+    ckpt = run.run_dir / "checkpoints" / "last.ckpt"
+    drawn = sample(tmp_path, f"ckpt_path={ckpt}", "n=16", "steps=10", f"hydra.run.dir={out}")
+    assert drawn.returncode == 0, drawn.stderr[-2000:]
+    assert __import__("torch").load(out / "samples.pt").shape == (16, 1, 28, 28)
