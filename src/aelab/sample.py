@@ -15,33 +15,11 @@ from pathlib import Path
 
 import hydra
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from aelab.config import config_dir
 from aelab.errors import AelabError
 from aelab.train import user_errors
-
-
-def load_model(ckpt_path: str):
-    """The model and its data module, rebuilt from the config stored in the checkpoint."""
-    from aelab.train import build, build_model
-
-    path = Path(ckpt_path).expanduser()
-    if not path.is_file():
-        raise AelabError(
-            f"ckpt_path={str(path)!r} does not exist: point it at a .ckpt file of a finished run."
-        )
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        run_cfg = OmegaConf.create(ckpt["aelab_config"])
-    except Exception as e:
-        raise AelabError(
-            f"{path} is not a readable aelab checkpoint ({type(e).__name__}): use a checkpoint written by aelab-train."
-        ) from e
-    datamodule = build(run_cfg.dataset)
-    model = build_model(run_cfg, datamodule.data_shape)
-    model.load_state_dict(ckpt["state_dict"])
-    return model.eval(), datamodule, run_cfg
 
 
 @torch.no_grad()
@@ -112,6 +90,8 @@ def save_pictures(model, datamodule, samples: torch.Tensor, out: Path) -> list[P
 def main(cfg: DictConfig) -> None:
     with user_errors():
         torch.manual_seed(cfg.seed)
+        from aelab.checkpoint import load_model
+
         model, datamodule, _ = load_model(cfg.ckpt_path)
         samples = draw(model, datamodule, cfg)
         out = Path(cfg.paths.output_dir)

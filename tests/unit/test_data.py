@@ -588,3 +588,20 @@ def test_mnist_from_shared_data_dir():
     xb, yb = next(iter(dm.test_dataloader()))
     assert xb.dtype == torch.float32 and xb.min() == 0 and xb.max() == 1
     assert xb.shape == (1000, 1, 28, 28)
+
+
+def test_dynamic_binarization_draws_training_bits_per_batch_and_fixes_evaluation_bits() -> None:
+    from aelab.data import DigitsDataModule
+
+    dm = DigitsDataModule(binarize=True, batch_size=2000)
+    dm.setup()
+    test = as_float(dm.splits["test"][0])
+    assert set(test.unique().tolist()) == {0.0, 1.0}
+    again = DigitsDataModule(binarize=True)
+    again.setup()
+    assert torch.equal(again.splits["test"][0], dm.splits["test"][0])  # the same bits every run
+    torch.manual_seed(0)
+    (x1, _), (x2, _) = next(iter(dm.train_dataloader())), next(iter(dm.train_dataloader()))
+    assert set(x1.unique().tolist()) == {0.0, 1.0} and not torch.equal(x1, x2)
+    grey = as_float(dm.splits["train"][0])
+    assert abs(x1.mean().item() - grey.mean().item()) < 0.01  # E[bit] = intensity

@@ -33,7 +33,7 @@ class ReconstructionGrid(pl.Callback):
         from aelab.data import as_float
 
         dm = trainer.datamodule
-        if dm is None or not dm.is_image:
+        if dm is None or not dm.is_image or not hasattr(pl_module, "reconstruct"):
             return None
         x = as_float(dm.splits["val"][0][: self.n]).to(pl_module.device)
         was_training = pl_module.training

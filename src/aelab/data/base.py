@@ -44,8 +44,9 @@ class TensorBatches:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        binarize: bool = False,
     ) -> None:
-        self.x, self.y = x, y
+        self.x, self.y, self.binarize = x, y, binarize
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch = 0
@@ -86,7 +87,8 @@ class TensorBatches:
         order = self._indices()
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
-            yield as_float(self.x[idx]), self.y[idx]
+            x = as_float(self.x[idx])
+            yield (torch.bernoulli(x) if self.binarize else x), self.y[idx]
 
 
 class TensorDataModule(pl.LightningDataModule):
@@ -95,6 +97,10 @@ class TensorDataModule(pl.LightningDataModule):
     ``load`` returns ``(train, test)``; ``test`` may be ``None`` for data sets without an
     official test split, in which case ``test_fraction`` of the data is held out.
     ``val_fraction`` of the training split is held out for validation.
+
+    ``binarize=True`` is the dynamic binarization of Burda et al. (2015, Sec. 5.1): every
+    training batch draws its pixels as Bernoulli(intensity) afresh; the validation and test
+    splits are drawn once (from ``split_seed``), so every run is scored on the same bits.
     """
 
     def __init__(
@@ -106,8 +112,10 @@ class TensorDataModule(pl.LightningDataModule):
         split_seed: int = 0,
         shuffle_seed: int = 0,
         limit: int | None = None,
+        binarize: bool = False,
     ) -> None:
         super().__init__()
+        self.binarize = binarize
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
         if shuffle_seed is None:  # seed=null: unseeded, but still one fixed order per epoch
@@ -138,6 +146,8 @@ class TensorDataModule(pl.LightningDataModule):
         train, val = _split(train, self.val_fraction, g)
         if self.limit is not None:  # a quick look at a big data set: first `limit` of each split
             train, val, test = ((x[: self.limit], y[: self.limit]) for x, y in (train, val, test))
+        if self.binarize:
+            val, test = (_binarized(x, y, g) for x, y in (val, test))
         self.splits = {"train": train, "val": val, "test": test}
 
     def _loader(self, split: str, batch_size: int, shuffle: bool) -> TensorBatches:
@@ -152,6 +162,7 @@ class TensorDataModule(pl.LightningDataModule):
             seed=self.shuffle_seed,
             rank=trainer.global_rank if trainer else 0,
             world_size=trainer.world_size if trainer else 1,
+            binarize=self.binarize and split == "train",
         )
 
     def train_dataloader(self) -> TensorBatches:
@@ -162,6 +173,12 @@ class TensorDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> TensorBatches:
         return self._loader("test", self.eval_batch_size, shuffle=False)
+
+
+def _binarized(x: Tensor, y: Tensor, g: torch.Generator) -> Split:
+    """One fixed Bernoulli draw of every pixel, kept as uint8 0 / 255 (``as_float``: 0 / 1)."""
+    bits = torch.bernoulli(as_float(x.clone()), generator=g)
+    return bits.mul_(255).to(torch.uint8), y
 
 
 def _split(data: Split, fraction: float, g: torch.Generator) -> tuple[Split, Split]:

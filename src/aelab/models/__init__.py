@@ -1,8 +1,10 @@
-"""Model families: one LightningModule each, all on :class:`AutoencoderModule`."""
+"""Model families: one LightningModule each, all on :class:`AutoencoderModule`; and the
+classifier whose features the generative metrics use."""
 
 from aelab.models.adversarial import AdversarialAutoencoder
 from aelab.models.ae import Autoencoder
 from aelab.models.base import AutoencoderModule
+from aelab.models.classifier import Classifier
 from aelab.models.dae import DenoisingAutoencoder
 from aelab.models.pca import PCA
 from aelab.models.vae import VAE
@@ -13,5 +15,6 @@ __all__ = [
     "AdversarialAutoencoder",
     "Autoencoder",
     "AutoencoderModule",
+    "Classifier",
     "DenoisingAutoencoder",
 ]

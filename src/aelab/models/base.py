@@ -30,7 +30,26 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
-class AutoencoderModule(pl.LightningModule):
+class SuiteModule(pl.LightningModule):
+    """What every model of the suite has: optimizers built from the ``optimizer`` and
+    ``scheduler`` groups' partials, and the run's composed config carried in its checkpoints."""
+
+    optimizer_factory: Callable[..., torch.optim.Optimizer] | None = None
+    scheduler_factory: Callable[..., Any] | None = None
+    run_config: dict | None = None  # the composed Hydra config, set by aelab-train
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(self.parameters())
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"}
+        return {"optimizer": optimizer, "lr_scheduler": scheduler}
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["aelab_config"] = self.run_config
+
+
+class AutoencoderModule(SuiteModule):
     """Shared LightningModule of every family.
 
     Args:
@@ -72,7 +91,6 @@ class AutoencoderModule(pl.LightningModule):
             {f"{s}_error": ReconstructionError(with_bce=is_image) for s in STAGES}
         )
         self.codes = nn.ModuleDict({f"{s}_codes": CodeSample() for s in ("val", "test")})
-        self.run_config: dict | None = None  # the composed Hydra config, stored in checkpoints
 
     # --- the autoencoder -------------------------------------------------------------------
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -177,13 +195,3 @@ class AutoencoderModule(pl.LightningModule):
         self.log_dict(
             {f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False, sync_dist=True
         )
-
-    def configure_optimizers(self) -> Any:
-        optimizer = self.optimizer_factory(self.parameters())
-        if self.scheduler_factory is None:
-            return optimizer
-        scheduler = {"scheduler": self.scheduler_factory(optimizer), "monitor": "val/loss"}
-        return {"optimizer": optimizer, "lr_scheduler": scheduler}
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["aelab_config"] = self.run_config

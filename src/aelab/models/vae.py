@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from aelab.divergences.kl import gaussian_log_prob, kl_to_prior
+from aelab.errors import ConfigError
 from aelab.models.base import AutoencoderModule, reparameterize
 
 
@@ -24,6 +25,10 @@ class VAE(AutoencoderModule):
     z_i ~ q(z|x), the importance-weighted bound of Burda et al. (2015, Eq. 8) (k = 5000 in
     their tables): an upper bound on -log p(x) that is at most -ELBO and tightens as k grows.
     ``iwae_chunk`` bounds how many decoder evaluations run at once (memory).
+
+    ``train_samples`` = k > 1 trains on that bound instead of the ELBO: the IWAE of Burda et
+    al. (k = 50 in their Table 1), with k reparameterized samples per example (``prior_loss``
+    must then be ``kl`` with weight 1: the bound has no separate prior term to weigh).
     """
 
     prior_losses = ("kl", "mmd")
@@ -34,12 +39,25 @@ class VAE(AutoencoderModule):
         latent_dim: int,
         iwae_samples: int = 0,
         iwae_chunk: int = 20000,
+        train_samples: int = 1,
         **kwargs: Any,
     ) -> None:
         super().__init__(data_shape, latent_dim, n_params=2, **kwargs)
         self.iwae_samples, self.iwae_chunk = iwae_samples, iwae_chunk
+        if not (isinstance(train_samples, int) and train_samples >= 1):
+            raise ConfigError(
+                f"model.train_samples={train_samples} is not allowed: use an integer >= 1."
+            )
+        loss = self.prior_loss
+        if train_samples > 1 and loss is not None and (loss.name != "kl" or loss.weight != 1):
+            raise ConfigError(
+                "model.train_samples > 1 trains on the IWAE bound: use prior_loss=kl with prior_loss.weight=1."
+            )
+        self.train_samples = train_samples
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        if self.train_samples > 1:
+            return self.iwae_step(x)
         mu, logvar = self.posterior(x)
         z = reparameterize(mu, logvar)
         out = self.decode(z)
@@ -57,22 +75,32 @@ class VAE(AutoencoderModule):
             logs[self.prior_loss.name] = penalty
         return loss, logs, out
 
+    def log_weights(self, x: Tensor, k: int, mu: Tensor, logvar: Tensor) -> tuple[Tensor, Tensor]:
+        """log p(x|z_i) + log p(z_i) - log q(z_i|x) for k draws z_i ~ q(z|x) (k x B), and the
+        decoder's outputs (k*B x ...)."""
+        z = reparameterize(mu.expand(k, *mu.shape), logvar.expand(k, *logvar.shape))  # k x B x d
+        out = self.decode(z.flatten(0, 1))
+        x_k = x.repeat(k, *([1] * (x.dim() - 1)))
+        log_px = -self.decoder.likelihood.nll(out, x_k).view(k, -1)
+        return log_px + self.prior.log_prob(z) - gaussian_log_prob(z, mu, logvar), out
+
+    def iwae_step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
+        """Loss -L_k = -log (1/k) sum_i w_i (Burda et al. 2015, Eq. 8), reparameterized."""
+        k = self.train_samples
+        log_w, out = self.log_weights(x, k, *self.posterior(x))
+        bound = torch.logsumexp(log_w, dim=0) - math.log(k)
+        logs = {"iwae_bound": bound.mean(), "elbo": log_w.mean()}  # elbo: mean of 1-sample ELBOs
+        return -bound.mean(), logs, out[: len(x)]
+
     @torch.no_grad()
     def iwae_log_likelihood(self, x: Tensor, k: int) -> Tensor:
         """log (1/k) sum_i p(x|z_i) p(z_i) / q(z_i|x) per example, z_i ~ q(z|x) (Burda 2015, Eq. 8)."""
         mu, logvar = self.posterior(x)
-        log_w = []
         per_pass = max(1, self.iwae_chunk // len(x))
-        for start in range(0, k, per_pass):
-            n = min(per_pass, k - start)
-            z = reparameterize(
-                mu.expand(n, *mu.shape), logvar.expand(n, *logvar.shape)
-            )  # n x B x d
-            out = self.decode(z.flatten(0, 1))
-            log_px = -self.decoder.likelihood.nll(out, x.repeat(n, *([1] * (x.dim() - 1)))).view(
-                n, -1
-            )
-            log_w.append(log_px + self.prior.log_prob(z) - gaussian_log_prob(z, mu, logvar))
+        log_w = [
+            self.log_weights(x, min(per_pass, k - start), mu, logvar)[0]
+            for start in range(0, k, per_pass)
+        ]
         return torch.logsumexp(torch.cat(log_w), dim=0) - math.log(k)
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:

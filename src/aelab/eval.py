@@ -1,0 +1,157 @@
+"""``aelab-eval ckpt_path=...``: every metric that applies to a trained model, on its test split.
+
+aelab-eval ckpt_path=logs/train/runs/<time>/checkpoints/last.ckpt
+aelab-eval ckpt_path=... classifier_ckpt=logs/train/runs/<time>/checkpoints/last.ckpt iwae_k=5000
+
+The family's own test metrics come from Lightning's test loop with the training callbacks
+(reconstruction, q(z)-to-prior distances, ``mmd_data``, score quality, ``nll_iwae``); then, for
+models that generate, the Parzen-window log-likelihood of ``n_samples`` samples (Goodfellow
+et al. 2014 protocol), FID/KID and class coverage under a classifier's (or Inception's)
+features; for models with an encoder, linear-probe, k-NN and clustering accuracy of the codes.
+Writes ``eval.json``, ``samples.png`` and ``reconstructions.png`` to the run directory.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from aelab.config import config_dir
+from aelab.train import user_errors
+
+
+@torch.no_grad()
+def _codes(model: Any, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    from aelab.data import as_float
+
+    return torch.cat(
+        [model.encode(as_float(b).to(model.device)).cpu() for b in x.split(batch_size)]
+    )
+
+
+def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) -> dict[str, float]:
+    """Parzen, FID/KID, class coverage and sample diversity of ``cfg.n_samples`` samples."""
+    from aelab.callbacks.images import image_grid
+    from aelab.data import as_float
+    from aelab.metrics.features import InceptionFeatures, classifier_from_checkpoint, extract
+    from aelab.metrics.fid import feature_distances
+    from aelab.metrics.parzen import GOODFELLOW_GRID, parzen_log_likelihood
+    from aelab.metrics.sample_classes import class_coverage, feature_diversity
+
+    torch.manual_seed(cfg.seed)
+    samples = torch.cat(
+        [model.generate(len(c)).float().cpu() for c in torch.arange(cfg.n_samples).split(1000)]
+    )
+    test, val = (as_float(datamodule.splits[s][0]) for s in ("test", "val"))
+    metrics: dict[str, float] = {}
+    if datamodule.is_image:
+        from torchvision.utils import save_image
+
+        save_image(image_grid(samples[:64], 8), out / "samples.png")
+    if cfg.parzen.enabled:
+        grid = cfg.parzen.bandwidths or GOODFELLOW_GRID
+        metrics.update(parzen_log_likelihood(samples, test, val[: cfg.parzen.n_val], list(grid)))
+    extractors = {}
+    if cfg.classifier_ckpt:
+        classifier = classifier_from_checkpoint(cfg.classifier_ckpt).to(model.device)
+        extractors["classifier"] = classifier.features
+        logits = extract(classifier, samples, model.device)
+        metrics.update(class_coverage(logits, classifier.n_classes))
+    if cfg.inception_weights and datamodule.is_image:
+        extractors["inception"] = InceptionFeatures(cfg.inception_weights).to(model.device)
+    for name, features in extractors.items():
+        real, fake = extract(features, test, model.device), extract(features, samples, model.device)
+        suffix = "" if name == "classifier" else f"_{name}"
+        metrics.update({f"{k}{suffix}": v for k, v in feature_distances(real, fake).items()})
+        metrics[f"sample_diversity{suffix}"] = feature_diversity(fake, real)
+    return metrics
+
+
+def evaluate(cfg: DictConfig) -> dict[str, Any]:
+    """Score the checkpoint; return the evaluation record (also written to ``eval.json``)."""
+    import pytorch_lightning as pl
+
+    from aelab.checkpoint import load_model
+    from aelab.metrics.probes import code_probes
+    from aelab.summary import print_metrics_table, versions, write_json_atomic
+    from aelab.train import _build_all
+
+    start = time.perf_counter()
+    model, datamodule, run_cfg = load_model(cfg.ckpt_path)
+    datamodule.setup("test")
+    if cfg.iwae_k is not None and hasattr(model, "iwae_samples"):
+        model.iwae_samples = cfg.iwae_k
+    pl.seed_everything(cfg.seed, verbose=False)
+    trainer = pl.Trainer(
+        accelerator=cfg.accelerator,
+        devices=1,
+        logger=False,
+        callbacks=_build_all(cfg.callbacks),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    metrics = {
+        k: float(v) for r in trainer.test(model, datamodule, verbose=False) for k, v in r.items()
+    }
+    model.eval()
+    out = Path(cfg.paths.output_dir)
+    if getattr(model, "can_generate", False):
+        metrics.update(
+            {f"test/{k}": v for k, v in generative_metrics(model, datamodule, cfg, out).items()}
+        )
+    labels = datamodule.splits["train"][1]
+    if cfg.probes.enabled and hasattr(model, "encode") and bool((labels >= 0).all()):
+        n = cfg.probes.n_train
+        (x_train, y_train), (x_test, y_test) = datamodule.splits["train"], datamodule.splits["test"]
+        probes = code_probes(
+            _codes(model, x_train[:n]),
+            y_train[:n],
+            _codes(model, x_test),
+            y_test,
+            cfg.probes.k_neighbours,
+            cfg.probes.n_clusters,
+            cfg.seed,
+        )
+        metrics.update({f"test/{k}": v for k, v in probes.items()})
+    if datamodule.is_image and hasattr(model, "reconstruct"):
+        from torchvision.utils import save_image
+
+        from aelab.callbacks.images import image_grid
+        from aelab.data import as_float
+
+        x = as_float(datamodule.splits["test"][0][:32]).to(model.device)
+        with torch.no_grad():
+            pairs = torch.cat(
+                [x.view(4, 8, *x.shape[1:]), model.reconstruct(x).view(4, 8, *x.shape[1:])], 1
+            )
+        save_image(image_grid(pairs.flatten(0, 1), 8), out / "reconstructions.png")
+    record = {
+        "status": "completed",
+        "metrics": dict(sorted(metrics.items())),
+        "ckpt_path": str(Path(cfg.ckpt_path).expanduser().resolve()),
+        "model": run_cfg.model.get("_target_"),
+        "dataset": run_cfg.dataset.get("_target_"),
+        "eval_config": OmegaConf.to_container(cfg, resolve=True),
+        "wall_time_s": round(time.perf_counter() - start, 3),
+        "versions": versions(),
+    }
+    path = write_json_atomic(os.path.join(out, "eval.json"), record)
+    print_metrics_table(metrics, title=f"aelab-eval {cfg.ckpt_path}")
+    print(f"eval: {path}")
+    return record
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="eval")
+def main(cfg: DictConfig) -> None:
+    with user_errors():
+        evaluate(cfg)
+
+
+if __name__ == "__main__":
+    main()
