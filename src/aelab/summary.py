@@ -30,16 +30,15 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as JSON to a temporary file beside ``path``, then rename it into place:
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place:
     a reader (or a kill) sees the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=False)
-            f.write("\n")
+            f.write(text)
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -50,6 +49,11 @@ def write_json_atomic(path: str | Path, obj: Any) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """:func:`write_text_atomic` of ``obj`` as indented JSON."""
+    return write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
 
 
 def print_metrics_table(metrics: dict[str, float], title: str) -> None:

@@ -1,0 +1,323 @@
+"""``aelab-repro TABLE``: run the experiments of a paper's table and write it beside the paper's
+numbers, as ``TABLE.md`` and ``TABLE.csv``.
+
+aelab-repro hinton2006                      # the quick budget: minutes on a 2-core CPU
+aelab-repro makhzani2015 --budget paper     # the papers' epochs and sizes (a GPU)
+aelab-repro burda2015 --runs DIR            # tabulate the completed runs under DIR again
+                                            # (runs=DIR budget=paper: the same, Hydra-style)
+
+A table is a YAML file in ``aelab/tables/``: rows of ``aelab-train`` overrides (and whether
+``aelab-eval`` scores them), the paper's values, and the protocol. Each run goes through the
+real commands in a subprocess, to ``OUT/runs/<row>/seed<N>``; a run whose ``summary.json`` is
+complete is reused, so an interrupted reproduction continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from aelab.errors import AelabError
+
+TABLES = Path(__file__).parent / "tables"
+
+
+def tables() -> list[str]:
+    return sorted(p.stem for p in TABLES.glob("*.yaml"))
+
+
+def load_table(name: str) -> DictConfig:
+    path = TABLES / f"{name}.yaml"
+    if not path.is_file():
+        raise AelabError(f"table {name!r} is not known: use one of {', '.join(tables())}.")
+    return OmegaConf.load(path)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _run(module: str, args: list[str], log: Path) -> str | None:
+    """Run ``python -m module args``; ``None`` on success, else the error's last line."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", module, *args]
+    with open(log, "w") as f:
+        f.write(" ".join(cmd) + "\n")
+        f.flush()
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+    if proc.returncode == 0:
+        return None
+    lines = [ln for ln in log.read_text().splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("aelab: error:")]
+    return (errors or lines or [f"exit code {proc.returncode}"])[-1][:300]
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    import json
+
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return record if record.get("status") == "completed" else None
+
+
+def run_row(
+    row: DictConfig,
+    seed: int,
+    table: DictConfig,
+    budget: str,
+    out: Path,
+    classifier: str | None,
+    train: bool,
+) -> dict[str, Any]:
+    """Train (unless a completed run is there) and evaluate one row at one seed."""
+    spec = table.budgets[budget]
+    run_dir = out / "runs" / _slug(row.method) / f"seed{seed}"
+    summary = _json(run_dir / "summary.json")
+    if summary is None and train:
+        overrides = [
+            *row.train,
+            *spec.get("train", []),
+            *row.get("quick" if budget == "quick" else "paper_budget", []),
+            f"seed={seed}",
+            f"hydra.run.dir={run_dir}",
+            "logger=csv",
+            "callbacks.progress_bar=null",
+        ]
+        error = _run("aelab.train", overrides, run_dir.parent / f"seed{seed}.train.log")
+        if error:
+            return {"error": error}
+        summary = _json(run_dir / "summary.json")
+    if summary is None:
+        return {"error": f"no completed run in {run_dir}"}
+    metrics = dict(summary["metrics"])
+    if row.get("eval"):
+        record = _json(run_dir / "eval" / "eval.json")
+        if record is None and train:
+            ckpt = summary.get("checkpoint") or str(run_dir / "checkpoints" / "last.ckpt")
+            args = [f"ckpt_path={ckpt}", f"hydra.run.dir={run_dir / 'eval'}", f"seed={seed}"]
+            args += [
+                *spec.get("eval", []),
+                *([f"classifier_ckpt={classifier}"] if classifier else []),
+            ]
+            error = _run("aelab.eval", args, run_dir.parent / f"seed{seed}.eval.log")
+            if error:
+                return {"error": error}
+            record = _json(run_dir / "eval" / "eval.json")
+        if record is None:
+            return {"error": f"no completed evaluation in {run_dir / 'eval'}"}
+        metrics.update(record["metrics"])
+    return metrics
+
+
+def _classifier(table: DictConfig, budget: str, out: Path, train: bool) -> str | None:
+    """The in-suite classifier whose features the table's FIDs use (trained once per output)."""
+    if not table.get("needs_classifier"):
+        return None
+    run_dir = out / "runs" / "classifier"
+    summary = _json(run_dir / "summary.json")
+    if summary is None and train:
+        args = ["model=classifier", "dataset=mnist", *table.budgets[budget].get("classifier", [])]
+        args += [f"hydra.run.dir={run_dir}", "logger=csv", "callbacks.progress_bar=null"]
+        error = _run("aelab.train", args, out / "runs" / "classifier.train.log")
+        if error:
+            raise AelabError(
+                f"the feature classifier did not train ({error}): see {out}/runs/classifier.train.log."
+            )
+        summary = _json(run_dir / "summary.json")
+    if summary is None:
+        raise AelabError(f"no trained classifier in {run_dir}: run the table without --runs first.")
+    return summary.get("checkpoint") or str(run_dir / "checkpoints" / "last.ckpt")
+
+
+def hardware() -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    with_name = Path("/proc/cpuinfo")
+    if with_name.is_file():
+        names = [
+            ln.split(":", 1)[1].strip()
+            for ln in with_name.read_text().splitlines()
+            if ln.startswith("model name")
+        ]
+        cpu = names[0] if names else cpu
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{cpu}, {os.cpu_count()} cores, {gpu}; torch {torch.__version__}, Python {platform.python_version()}"
+
+
+def _stats(values: list[float]) -> tuple[float, float, int]:
+    n = len(values)
+    mean = sum(values) / n
+    std = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1)) if n > 1 else 0.0
+    return mean, std, n
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return ""
+    if abs(x) >= 1000:
+        return f"{x:.0f}"
+    return f"{x:.2f}" if abs(x) >= 1 else f"{x:.4g}"
+
+
+def tabulate(
+    table: DictConfig, results: dict[str, list[dict[str, Any]]], budget: str, wall_s: float
+) -> tuple[str, str]:
+    """The Markdown and CSV texts of a table from each row's per-seed metrics."""
+    columns = dict(table.columns)
+    head = ["method"]
+    for label in columns.values():
+        head += [f"{label}: paper", "aelab", "aelab - paper"]
+    head.append("how aelab's figure was made")
+    md = [f"# {table.title}", "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(
+        [
+            "method",
+            "metric",
+            "paper",
+            "paper_se",
+            "aelab_mean",
+            "aelab_std",
+            "n",
+            "difference",
+            "status",
+            "overrides",
+        ]
+    )
+    for row in [*table.rows, *table.get("references", [])]:
+        runs = results.get(row.method)
+        cells, errors = [row.method], [r["error"] for r in runs or [] if "error" in r]
+        for key in columns:
+            paper = (row.get("paper") or {}).get(key)
+            paper_se = (row.get("paper_se") or {}).get(key)
+            values = [r[key] for r in runs or [] if key in r]
+            mean, std, n = _stats(values) if values else (None, None, 0)
+            ours = (
+                "" if mean is None else _fmt(mean) + (f" +- {_fmt(std)} (n={n})" if n > 1 else "")
+            )
+            diff = mean - paper if mean is not None and paper is not None else None
+            cells += [_fmt(paper) + (f" +- {_fmt(paper_se)}" if paper_se else ""), ours, _fmt(diff)]
+            status = (
+                "reference"
+                if runs is None
+                else ("failed: " + errors[0] if errors and not values else "ok")
+            )
+            writer.writerow(
+                [
+                    row.method,
+                    key,
+                    paper,
+                    paper_se,
+                    mean,
+                    std,
+                    n,
+                    diff,
+                    status,
+                    " ".join(row.get("train", [])),
+                ]
+            )
+        how = "paper only, not run" if runs is None else "`" + " ".join(row.train) + "`"
+        if errors:
+            how += f"; {len(errors)} run(s) failed: {errors[0]}"
+        cells.append(how)
+        md.append("| " + " | ".join(cells) + " |")
+    spec = table.budgets[budget]
+    md += [
+        "",
+        f"Paper values: {table.cite}.",
+        "",
+        f"Protocol: {table.protocol}",
+        "",
+        f"Budget: `{budget}` (train overrides `{' '.join(spec.get('train', [])) or 'none'}`, "
+        f"eval overrides `{' '.join(spec.get('eval', [])) or 'none'}`, seeds {list(spec.seeds)}; "
+        f"rows may add their own). Hardware: {hardware()}. Date: {time.strftime('%Y-%m-%d')}; "
+        f"{wall_s / 60:.1f} min in all.",
+        "",
+    ]
+    return "\n".join(md), buf.getvalue()
+
+
+def reproduce(
+    name: str, budget: str = "quick", out: Path | None = None, runs: Path | None = None
+) -> Path:
+    """Run (or, with ``runs``, re-read) a table's experiments; write ``TABLE.md`` and ``TABLE.csv``."""
+    from aelab.summary import write_text_atomic
+
+    start = time.perf_counter()
+    table = load_table(name)
+    if budget not in table.budgets:
+        raise AelabError(
+            f"--budget {budget} is not defined for {name}: use {' or '.join(table.budgets)}."
+        )
+    train = runs is None
+    out = Path(
+        runs or out or Path(os.environ.get("AELAB_LOG_DIR", "logs")) / "repro" / f"{name}-{budget}"
+    )
+    if not train and not (out / "runs").is_dir():
+        raise AelabError(
+            f"--runs {out} holds no runs/ directory: give the output directory of an earlier aelab-repro {name}."
+        )
+    classifier = _classifier(table, budget, out, train)
+    results = {
+        row.method: [
+            run_row(row, seed, table, budget, out, classifier, train)
+            for seed in table.budgets[budget].seeds
+        ]
+        for row in table.rows
+    }
+    md, csv_text = tabulate(table, results, budget, time.perf_counter() - start)
+    write_text_atomic(out / f"{name}.csv", csv_text)
+    path = write_text_atomic(out / f"{name}.md", md)
+    print(md)
+    print(f"table: {path}")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="aelab-repro",
+        description="Run the experiments of a paper's table and write TABLE.md and TABLE.csv "
+        "beside the paper's numbers.",
+    )
+    parser.add_argument("table", help=f"one of: {', '.join(tables())}")
+    parser.add_argument(
+        "--budget",
+        default="quick",
+        help="quick (a 2-core CPU, minutes) or paper (the papers' epochs; a GPU)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default: logs/repro/TABLE-BUDGET)"
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        help="tabulate the completed runs of an earlier output directory, training nothing",
+    )
+    argv = sys.argv[1:] if argv is None else argv
+    # Hydra-style `runs=DIR budget=paper` work as well as `--runs DIR --budget paper`
+    argv = [f"--{a}" if re.match(r"(runs|budget|out)=", a) else a for a in argv]
+    args = parser.parse_args(argv)
+    from aelab.train import user_errors
+
+    with user_errors():
+        reproduce(args.table, args.budget, args.out, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,122 @@
+"""aelab-eval and aelab-repro as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import command_env
+
+
+def run_module(
+    module: str, *args: str, cwd: Path, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", module, *args]
+    return subprocess.run(
+        cmd, cwd=cwd, env=env or command_env(), capture_output=True, text=True, timeout=900
+    )
+
+
+@pytest.mark.slow
+def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path) -> None:
+    clf = train(
+        "model=classifier", "trainer.max_epochs=15", "logger=none", run_dir=tmp_path / "clf"
+    )
+    vae = train("model=vae", "trainer.max_epochs=10", "logger=none", run_dir=tmp_path / "vae")
+    assert clf.returncode == vae.returncode == 0, clf.stderr[-2000:] + vae.stderr[-2000:]
+    assert clf.summary["metrics"]["test/accuracy"] > 0.85  # measured 0.93 on the digits
+    out = tmp_path / "eval"
+    run = run_module(
+        "aelab.eval",
+        f"ckpt_path={vae.run_dir / 'checkpoints' / 'last.ckpt'}",
+        f"classifier_ckpt={clf.run_dir / 'checkpoints' / 'last.ckpt'}",
+        "n_samples=1000",
+        "iwae_k=20",
+        f"hydra.run.dir={out}",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    record = json.loads((out / "eval.json").read_text())
+    m = record["metrics"]
+    assert record["status"] == "completed"
+    for key in (
+        "parzen_ll",
+        "fid",
+        "kid",
+        "sample_class_coverage",
+        "probe_linear_acc",
+        "probe_knn_acc",
+        "cluster_acc",
+        "nll_iwae",
+        "recon_sse",
+        "mmd_data",
+    ):
+        assert f"test/{key}" in m, key
+    assert (
+        m["test/probe_linear_acc"] > 0.5 and m["test/cluster_acc"] > 0.2
+    )  # 10 classes: chance 0.1
+    assert m["test/fid"] > 0 and 0 < m["test/sample_class_coverage"] <= 1
+    assert (out / "samples.png").exists() and (out / "reconstructions.png").exists()
+    # the classifier's own checkpoint: its test accuracy, no generative metrics
+    run = run_module(
+        "aelab.eval",
+        f"ckpt_path={clf.run_dir / 'checkpoints' / 'last.ckpt'}",
+        f"hydra.run.dir={tmp_path / 'eval_clf'}",
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    m = json.loads((tmp_path / "eval_clf" / "eval.json").read_text())["metrics"]
+    assert m["test/accuracy"] > 0.85 and "test/fid" not in m
+    # a classifier_ckpt that is not a classifier: one sentence
+    run = run_module(
+        "aelab.eval",
+        f"ckpt_path={vae.run_dir / 'checkpoints' / 'last.ckpt'}",
+        f"classifier_ckpt={vae.run_dir / 'checkpoints' / 'last.ckpt'}",
+        "n_samples=100",
+        f"hydra.run.dir={tmp_path / 'eval_bad'}",
+        cwd=tmp_path,
+    )
+    assert (
+        run.returncode == 1 and "not a classifier" in run.stderr and "Traceback" not in run.stderr
+    )
+    assert not (tmp_path / "eval_bad" / "eval.json").exists()
+
+
+@pytest.mark.slow
+def test_aelab_repro_hinton2006_quick(tmp_path: Path, mnist_root: Path) -> None:
+    env = command_env(AELAB_DATA_DIR=str(mnist_root))
+    out = tmp_path / "table"
+    run = run_module(
+        "aelab.repro", "hinton2006", "--budget", "quick", "--out", str(out), cwd=tmp_path, env=env
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    rows = {(r["method"], r["metric"]): r for r in csv.DictReader((out / "hinton2006.csv").open())}
+    pca = rows[("PCA, 30 components", "test/recon_sse")]
+    assert float(pca["paper"]) == 13.87 and pca["status"] == "ok"
+    assert abs(float(pca["aelab_mean"]) - 13.87) / 13.87 < 0.03  # measured 13.91
+    ae = rows[("autoencoder 784-1000-500-250-30", "test/recon_sse")]
+    assert float(ae["aelab_mean"]) < float(pca["aelab_mean"])  # the autoencoder beats PCA
+    assert (
+        rows[("logistic PCA, 30 components (not run)", "test/recon_sse")]["status"] == "reference"
+    )
+    md = (out / "hinton2006.md").read_text()
+    assert "| PCA, 30 components | 13.87 | 13.9" in md and "Hardware:" in md
+    # --runs tabulates the same runs again without training
+    before = (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime
+    again = run_module("aelab.repro", "hinton2006", "--runs", str(out), cwd=tmp_path, env=env)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime == before
+    assert "13.9" in again.stdout
+
+
+def test_aelab_repro_refuses_unknown_tables_and_empty_run_directories(tmp_path: Path) -> None:
+    run = run_module("aelab.repro", "nosuchpaper", cwd=tmp_path)
+    assert run.returncode == 1 and "use one of" in run.stderr and "hinton2006" in run.stderr
+    run = run_module("aelab.repro", "hinton2006", "--runs", str(tmp_path), cwd=tmp_path)
+    assert run.returncode == 1 and "holds no runs/ directory" in run.stderr
+    assert not list(tmp_path.rglob("*.md"))
