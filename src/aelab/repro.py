@@ -179,9 +179,14 @@ def tabulate(
 ) -> tuple[str, str]:
     """The Markdown and CSV texts of a table from each row's per-seed metrics."""
     columns = dict(table.columns)
+    all_rows = [*table.rows, *table.get("references", [])]
+    # a column no paper row fills (the paper gives no number) shows aelab's figure alone
+    quoted = {
+        k for k in columns if any((r.get("paper") or {}).get(k) is not None for r in all_rows)
+    }
     head = ["method"]
-    for label in columns.values():
-        head += [f"{label}: paper", "aelab", "aelab - paper"]
+    for key, label in columns.items():
+        head += [f"{label}: paper", "aelab", "aelab - paper"] if key in quoted else [label]
     head.append("how aelab's figure was made")
     md = [f"# {table.title}", "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     buf = io.StringIO()
@@ -200,7 +205,7 @@ def tabulate(
             "overrides",
         ]
     )
-    for row in [*table.rows, *table.get("references", [])]:
+    for row in all_rows:
         runs = results.get(row.method)
         cells, errors = [row.method], [r["error"] for r in runs or [] if "error" in r]
         for key in columns:
@@ -212,7 +217,8 @@ def tabulate(
                 "" if mean is None else _fmt(mean) + (f" +- {_fmt(std)} (n={n})" if n > 1 else "")
             )
             diff = mean - paper if mean is not None and paper is not None else None
-            cells += [_fmt(paper) + (f" +- {_fmt(paper_se)}" if paper_se else ""), ours, _fmt(diff)]
+            paper_cell = _fmt(paper) + (f" +- {_fmt(paper_se)}" if paper_se else "")
+            cells += [paper_cell, ours, _fmt(diff)] if key in quoted else [ours]
             status = (
                 "reference"
                 if runs is None

@@ -1,0 +1,57 @@
+"""aelab-repro's tables: every defined table loads, and the aggregation over seeds is exact."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from omegaconf import OmegaConf
+
+from aelab.errors import AelabError
+from aelab.repro import load_table, tables, tabulate
+
+
+@pytest.mark.parametrize("name", tables())
+def test_every_table_names_its_paper_rows_budgets_and_columns(name: str) -> None:
+    table = load_table(name)
+    assert table.title and table.cite and table.protocol
+    assert {"quick", "paper"} <= set(table.budgets)
+    for row in table.rows:
+        assert row.train and all("=" in o for o in row.train)
+        assert set(row.get("paper") or {}) <= set(table.columns)
+
+
+def test_unknown_tables_are_refused_with_the_known_ones() -> None:
+    with pytest.raises(AelabError, match="use one of alain2014, burda2015, hinton2006"):
+        load_table("nosuchpaper")
+
+
+def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
+    table = OmegaConf.create(
+        {
+            "title": "T",
+            "cite": "C",
+            "protocol": "P",
+            "columns": {"test/m": "metric"},
+            "budgets": {"quick": {"seeds": [0, 1]}},
+            "rows": [
+                {"method": "good", "paper": {"test/m": 10.0}, "train": ["model=ae"]},
+                {"method": "broken", "paper": {"test/m": 5.0}, "train": ["model=vae"]},
+            ],
+            "references": [{"method": "ref", "paper": {"test/m": 7.0}}],
+        }
+    )
+    results = {
+        "good": [{"test/m": 11.0}, {"test/m": 13.0}],
+        "broken": [{"error": "aelab: error: no"}, {"error": "aelab: error: no"}],
+    }
+    md, text = tabulate(table, results, "quick", 60.0)
+    rows = {r["method"]: r for r in csv.DictReader(io.StringIO(text))}
+    assert float(rows["good"]["aelab_mean"]) == 12.0
+    assert float(rows["good"]["aelab_std"]) == pytest.approx(2**0.5)  # sample std, n - 1
+    assert float(rows["good"]["difference"]) == 2.0 and rows["good"]["n"] == "2"
+    assert rows["broken"]["status"].startswith("failed: aelab: error: no")
+    assert rows["ref"]["status"] == "reference"
+    assert "| good | 10.00 | 12.00 +- 1.41 (n=2) | 2.00 |" in md
+    assert "2 run(s) failed" in md and "Hardware:" in md
