@@ -45,6 +45,21 @@ def load_table(name: str) -> DictConfig:
     return OmegaConf.load(path)
 
 
+def unmet(requires: list[str]) -> str | None:
+    """Why a row cannot run here (``None``: it can): ``celeba`` needs CelebA under
+    ``AELAB_DATA_DIR``; ``inception`` needs ``AELAB_INCEPTION_WEIGHTS`` to name a weights file."""
+    data_dir = Path(os.environ.get("AELAB_DATA_DIR", "data"))
+    missing = []
+    if "celeba" in requires and not (data_dir / "celeba" / "img_align_celeba").is_dir():
+        missing.append(f"CelebA in {data_dir / 'celeba'}")
+    if (
+        "inception" in requires
+        and not Path(os.environ.get("AELAB_INCEPTION_WEIGHTS", "")).is_file()
+    ):
+        missing.append("Inception weights in AELAB_INCEPTION_WEIGHTS")
+    return f"not run: needs {' and '.join(missing)}" if missing else None
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -208,6 +223,7 @@ def tabulate(
     for row in all_rows:
         runs = results.get(row.method)
         cells, errors = [row.method], [r["error"] for r in runs or [] if "error" in r]
+        skipped = next((r["skipped"] for r in runs or [] if "skipped" in r), None)
         for key in columns:
             paper = (row.get("paper") or {}).get(key)
             paper_se = (row.get("paper_se") or {}).get(key)
@@ -222,7 +238,7 @@ def tabulate(
             status = (
                 "reference"
                 if runs is None
-                else ("failed: " + errors[0] if errors and not values else "ok")
+                else skipped or ("failed: " + errors[0] if errors and not values else "ok")
             )
             writer.writerow(
                 [
@@ -239,6 +255,8 @@ def tabulate(
                 ]
             )
         how = "paper only, not run" if runs is None else "`" + " ".join(row.train) + "`"
+        if skipped:
+            how += f" ({skipped})"
         if errors:
             how += f"; {len(errors)} run(s) failed: {errors[0]}"
         cells.append(how)
@@ -280,13 +298,15 @@ def reproduce(
             f"--runs {out} holds no runs/ directory: give the output directory of an earlier aelab-repro {name}."
         )
     classifier = _classifier(table, budget, out, train)
-    results = {
-        row.method: [
-            run_row(row, seed, table, budget, out, classifier, train)
-            for seed in table.budgets[budget].seeds
-        ]
-        for row in table.rows
-    }
+    results = {}
+    for row in table.rows:
+        reason = unmet(list(row.get("requires", [])))
+        seeds = table.budgets[budget].seeds
+        results[row.method] = (
+            [{"skipped": reason}]
+            if reason
+            else [run_row(row, seed, table, budget, out, classifier, train) for seed in seeds]
+        )
     md, csv_text = tabulate(table, results, budget, time.perf_counter() - start)
     write_text_atomic(out / f"{name}.csv", csv_text)
     path = write_text_atomic(out / f"{name}.md", md)

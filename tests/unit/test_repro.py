@@ -55,3 +55,17 @@ def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
     assert rows["ref"]["status"] == "reference"
     assert "| good | 10.00 | 12.00 +- 1.41 (n=2) | 2.00 |" in md
     assert "2 run(s) failed" in md and "Hardware:" in md
+
+
+def test_rows_that_need_celeba_and_inception_say_what_is_missing(tmp_path, monkeypatch) -> None:
+    from aelab.repro import unmet
+
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("AELAB_INCEPTION_WEIGHTS", raising=False)
+    reason = unmet(["celeba", "inception"])
+    assert reason.startswith("not run: needs CelebA in") and "AELAB_INCEPTION_WEIGHTS" in reason
+    (tmp_path / "celeba" / "img_align_celeba").mkdir(parents=True)
+    weights = tmp_path / "inception.pth"
+    weights.write_bytes(b"0")
+    monkeypatch.setenv("AELAB_INCEPTION_WEIGHTS", str(weights))
+    assert unmet(["celeba", "inception"]) is None and unmet([]) is None
