@@ -119,7 +119,9 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
 
 @contextmanager
 def user_errors():
-    """Print an :class:`AelabError` as one sentence and exit 1; full traceback with HYDRA_FULL_ERROR=1."""
+    """Print an :class:`AelabError` as one sentence and exit 1; full traceback with
+    HYDRA_FULL_ERROR=1. In a multirun the error is printed and passed to Hydra instead, which
+    records the job as failed and goes on with the next (:mod:`aelab.sweep`)."""
     try:
         yield
     except Exception as e:
@@ -129,11 +131,20 @@ def user_errors():
         if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"aelab: error: {cause}", file=sys.stderr)
+        if _multirun():
+            raise
         sys.exit(1)
     finally:
         from aelab.loggers import finish_wandb
 
         finish_wandb()
+
+
+def _multirun() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")

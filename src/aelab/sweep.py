@@ -1,0 +1,86 @@
+"""Multiruns that survive their failures: each job's outcome is recorded, and the sweep ends
+with ``sweep_summary.json`` beside the jobs, marking which failed and why.
+
+A job that fails (a bad value, data that is missing, a run that diverges) is recorded as
+failed and the sweep goes on to the next job; Hydra then ends the whole multirun with a
+non-zero exit after the last job. The summary is rewritten at the end of every job (under a
+file lock: a parallel launcher's jobs end in their own processes), so it is complete even
+when Hydra stops on the failures. Registered as a Hydra callback in ``conf/hydra/default.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import JobReturn, JobStatus
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from aelab.errors import AelabError
+
+JOB_RECORD = "job.json"
+
+
+def describe(error: BaseException) -> str:
+    """The one sentence a failure is reported by: an :class:`AelabError`'s own (also when
+    Hydra wraps it), else the exception's type and first line."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, AelabError):
+        cause = cause.__cause__
+    if cause is not None:
+        return str(cause)
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}"[:500]
+
+
+class SweepSummary(Callback):
+    """Writes ``job.json`` in each multirun job's directory, then ``sweep_summary.json``."""
+
+    def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
+        from hydra.core.hydra_config import HydraConfig
+        from hydra.types import RunMode
+
+        hydra_cfg = HydraConfig.get()
+        if hydra_cfg.mode != RunMode.MULTIRUN:
+            return
+        from aelab.summary import write_json_atomic
+
+        failed = job_return.status == JobStatus.FAILED
+        record = {
+            "job": hydra_cfg.job.num,
+            "overrides": list(job_return.overrides or []),
+            "status": "failed" if failed else "completed",
+            "error": describe(job_return._return_value) if failed else None,
+            "run_dir": hydra_cfg.runtime.output_dir,
+        }
+        write_json_atomic(Path(hydra_cfg.runtime.output_dir) / JOB_RECORD, record)
+        write_sweep_summary(Path(hydra_cfg.sweep.dir))
+
+
+def write_sweep_summary(sweep_dir: Path) -> dict[str, Any]:
+    """Gather the jobs' records (and the completed ones' metrics) into ``sweep_summary.json``."""
+    import fcntl
+
+    from aelab.summary import write_json_atomic
+
+    with open(sweep_dir / ".sweep_summary.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        jobs = []
+        for path in sweep_dir.glob(f"*/{JOB_RECORD}"):
+            record = json.loads(path.read_text())
+            summary = Path(record["run_dir"]) / "summary.json"
+            if record["status"] == "completed" and summary.is_file():
+                record["metrics"] = json.loads(summary.read_text()).get("metrics", {})
+            jobs.append(record)
+        jobs.sort(key=lambda r: r["job"])
+        failed = sum(j["status"] == "failed" for j in jobs)
+        result = {
+            "jobs": len(jobs),
+            "completed": len(jobs) - failed,
+            "failed": failed,
+            "runs": jobs,
+        }
+        write_json_atomic(sweep_dir / "sweep_summary.json", result)
+    return result

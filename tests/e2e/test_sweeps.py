@@ -1,0 +1,105 @@
+"""Multiruns through the real command, their failures, and aelab-compare over them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import command_env
+
+QUICK = ("trainer.max_epochs=2", "callbacks=none", "logger=none")
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=cwd,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    proc = run(
+        "aelab.train",
+        "-m",
+        "model=ae,vae",
+        "seed=0,1",
+        *QUICK,
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((sweep / "sweep_summary.json").read_text())
+    assert (summary["jobs"], summary["completed"], summary["failed"]) == (4, 4, 0)
+    seeds = {r["job"]: r["metrics"]["test/recon_sse"] for r in summary["runs"]}
+    assert seeds[0] != seeds[1]  # seed=0,1: two different runs of the same model
+    out = tmp_path / "table"
+    proc = run(
+        "aelab.compare",
+        str(sweep),
+        "--by",
+        "model",
+        "--metric",
+        "test/recon_sse,test/mmd_prior",
+        "--x",
+        "seed",
+        "--out",
+        str(out),
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = list(csv.DictReader((out / "compare.csv").open()))
+    assert [r["model"] for r in rows] == ["ae", "ae", "vae", "vae"]  # --x seed splits by seed
+    proc = run("aelab.compare", str(sweep), "--by", "model", "--out", str(out), cwd=tmp_path)
+    rows = {r["model"]: r for r in csv.DictReader((out / "compare.csv").open())}
+    assert set(rows) == {"ae", "vae"}
+    assert rows["ae"]["test/recon_sse_n"] == rows["vae"]["test/recon_sse_n"] == "2"
+    mean = sum(s for j, s in seeds.items() if j < 2) / 2  # jobs 0 and 1 are model=ae
+    assert float(rows["ae"]["test/recon_sse_mean"]) == pytest.approx(mean)
+    assert float(rows["ae"]["test/recon_sse_std"]) > 0
+    assert "| ae | " in (out / "compare.md").read_text()
+
+
+@pytest.mark.slow
+def test_a_failing_job_leaves_the_other_jobs_whole_and_is_marked(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    proc = run(
+        "aelab.train",
+        "-m",
+        "model.latent_dim=0,4",
+        *QUICK,
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1  # the sweep as a whole reports the failure
+    assert "model.latent_dim=0 is not allowed" in proc.stderr
+    summary = json.loads((sweep / "sweep_summary.json").read_text())
+    assert (summary["completed"], summary["failed"]) == (1, 1)
+    failed, done = summary["runs"]
+    assert failed["status"] == "failed" and failed["error"].startswith(
+        "model.latent_dim=0 is not allowed"
+    )
+    assert not (sweep / "0" / "summary.json").exists()  # nothing that looks like a result
+    assert json.loads((sweep / "1" / "summary.json").read_text())["status"] == "completed"
+    assert done["metrics"]["test/recon_sse"] > 0
+
+
+def test_compare_says_what_to_do_when_there_is_nothing_to_compare(tmp_path: Path) -> None:
+    proc = run("aelab.compare", str(tmp_path), cwd=tmp_path)
+    assert (
+        proc.returncode == 1
+        and "no completed runs" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
+    proc = run("aelab.compare", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert proc.returncode == 1 and "does not exist" in proc.stderr
