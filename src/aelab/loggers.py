@@ -36,6 +36,22 @@ def _reachable(host: str, port: int = 443, timeout_s: float = 2.0) -> bool:
         return False
 
 
+def multirun_names() -> tuple[str | None, str | None]:
+    """In a multirun job, ``(group, name)`` for its W&B run: the group is the sweep (its
+    directory's name) and the job's overrides without ``seed``, so the seeds of one setting
+    share a group and W&B's grouping averages them; the name is all of the job's overrides."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    if not HydraConfig.initialized() or HydraConfig.get().mode != RunMode.MULTIRUN:
+        return None, None
+    hydra_cfg = HydraConfig.get()
+    overrides = list(hydra_cfg.overrides.task)
+    setting = [o for o in overrides if o.split("=")[0].lstrip("+~") != "seed"]
+    sweep = os.path.basename(os.path.normpath(hydra_cfg.sweep.dir))
+    return f"{sweep} {' '.join(setting)}".strip()[:128], " ".join(overrides)[:128] or None
+
+
 def wandb_logger(
     save_dir: str,
     project: str = "aelab",
@@ -53,6 +69,8 @@ def wandb_logger(
     """
     from pytorch_lightning.loggers import WandbLogger
 
+    sweep_group, job_name = multirun_names()
+    group, name = group or sweep_group, name or job_name
     mode = os.environ.get("WANDB_MODE", mode)
     if mode == "auto":
         mode = "online" if _has_wandb_key() and _reachable(_wandb_host()) else "offline"

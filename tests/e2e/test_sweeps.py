@@ -103,3 +103,47 @@ def test_compare_says_what_to_do_when_there_is_nothing_to_compare(tmp_path: Path
     )
     proc = run("aelab.compare", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert proc.returncode == 1 and "does not exist" in proc.stderr
+
+
+@pytest.mark.slow
+def test_optuna_search_records_its_trials_and_resumes(tmp_path: Path) -> None:
+    import optuna
+
+    args = (
+        "aelab.train",
+        "hparams_search=optuna_vae",
+        "trainer.max_epochs=1",
+        "callbacks=none",
+        "logger=none",
+    )
+    proc = run(*args, "hydra.sweeper.n_trials=3", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    study = optuna.load_study(
+        study_name="aelab_vae", storage=f"sqlite:///{tmp_path / 'aelab_optuna.db'}"
+    )
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    assert all(t.value > 0 for t in study.trials)  # val/loss, as each job returned it
+    proc = run(*args, "hydra.sweeper.n_trials=2", cwd=tmp_path)  # the same study, resumed
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    study = optuna.load_study(
+        study_name="aelab_vae", storage=f"sqlite:///{tmp_path / 'aelab_optuna.db'}"
+    )
+    assert len(study.trials) == 5
+
+
+@pytest.mark.slow
+def test_joblib_launcher_runs_jobs_in_parallel_processes(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    proc = run(
+        "aelab.train",
+        "-m",
+        "launcher=joblib",
+        "model=ae,vae",
+        *QUICK,
+        f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((sweep / "sweep_summary.json").read_text())
+    assert (summary["jobs"], summary["completed"]) == (2, 2)
+    assert {r["overrides"][1] for r in summary["runs"]} == {"model=ae", "model=vae"}
