@@ -48,6 +48,38 @@ class SuiteModule(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["aelab_config"] = self.run_config
 
+    # --- evaluation scalars: means over every example of the split, under DDP too ----------
+    def accumulate(self, stage: str, values: dict[str, Tensor], n: int) -> None:
+        """Add a batch's means of ``values`` (``n`` examples) to the split's running means.
+
+        Lightning's ``sync_dist`` averages the processes' means, which is wrong when their
+        evaluation shards differ in size (they are not padded: no example counts twice); a
+        torchmetrics mean weighted by batch size and synchronised at compute is exact.
+        """
+        from torchmetrics import MeanMetric
+
+        means = self.__dict__.setdefault("_split_means", {}).setdefault(stage, {})
+        for key, value in values.items():
+            if key not in means:
+                means[key] = MeanMetric().to(value.device)
+            means[key].update(value.detach().float(), weight=n)
+
+    def epoch_values(self, stage: str) -> dict[str, Tensor]:
+        """The split's values at the end of an epoch (computed, so synchronised, once)."""
+        means = self.__dict__.get("_split_means", {}).pop(stage, {})
+        return {key: mean.compute() for key, mean in means.items()}
+
+    def _log_epoch_metrics(self, stage: str) -> None:
+        values = self.epoch_values(stage)
+        # compute() has already reduced across processes; sync_dist only silences a warning
+        self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, sync_dist=True)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_epoch_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_epoch_metrics("test")
+
 
 class AutoencoderModule(SuiteModule):
     """Shared LightningModule of every family.
@@ -166,23 +198,15 @@ class AutoencoderModule(SuiteModule):
         self.recon[f"{stage}_error"].update(self.reconstruct(x), x)
         if self.prior is not None:
             self.codes[f"{stage}_codes"].update(self.sample_code(x))  # a sample of q(z)
-        logs = {"loss": loss, **logs}
-        self.log_dict(
-            {f"{stage}/{k}": v for k, v in logs.items()}, batch_size=len(x), sync_dist=True
-        )
+        self.accumulate(stage, {"loss": loss, **logs}, len(x))
 
     def on_train_epoch_end(self) -> None:
         self._log_epoch_metrics("train")
 
-    def on_validation_epoch_end(self) -> None:
-        self._log_epoch_metrics("val")
-
-    def on_test_epoch_end(self) -> None:
-        self._log_epoch_metrics("test")
-
-    def _log_epoch_metrics(self, stage: str) -> None:
-        """Reconstruction error over the split and, on val/test, the distance of q(z) to p(z)."""
-        values: dict[str, Tensor] = {}
+    def epoch_values(self, stage: str) -> dict[str, Tensor]:
+        """The family's scalars, the reconstruction error over the split and, on val/test, the
+        distance of q(z) to p(z)."""
+        values = super().epoch_values(stage)
         recon = self.recon[f"{stage}_error"]
         if recon.update_called:  # a closed-form family does not train by batches
             values.update(recon.compute())
@@ -191,7 +215,4 @@ class AutoencoderModule(SuiteModule):
         if codes is not None and codes.update_called:
             values.update(prior_distances(codes.compute(), self.prior))
             codes.reset()
-        # compute() has already reduced across processes; sync_dist only silences a warning
-        self.log_dict(
-            {f"{stage}/{k}": v for k, v in values.items()}, prog_bar=False, sync_dist=True
-        )
+        return values

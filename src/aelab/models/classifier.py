@@ -82,9 +82,7 @@ class Classifier(SuiteModule):
             "loss": F.cross_entropy(logits, y),
             "accuracy": (logits.argmax(1) == y).float().mean(),
         }
-        self.log_dict(
-            {f"{stage}/{k}": v for k, v in values.items()}, batch_size=len(x), sync_dist=True
-        )
+        self.accumulate(stage, values, len(x))
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val")

@@ -107,4 +107,4 @@ class VAE(AutoencoderModule):
         super().test_step(batch, batch_idx)
         if self.iwae_samples > 0:
             nll = -self.iwae_log_likelihood(batch[0], self.iwae_samples).mean()
-            self.log("test/nll_iwae", nll, batch_size=len(batch[0]), sync_dist=True)
+            self.accumulate("test", {"nll_iwae": nll}, len(batch[0]))
