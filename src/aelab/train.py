@@ -56,11 +56,35 @@ def build_model(cfg: DictConfig, data_shape: tuple[int, ...]) -> Any:
     )
 
 
+def checkpoint_to_resume(cfg: DictConfig) -> str | None:
+    """``ckpt_path=PATH``, or with ``resume=true`` this run directory's ``last.ckpt``: the
+    checkpoint training continues from (every optimizer, scheduler, loop counter and the
+    random streams are restored); ``None`` for a fresh run."""
+    from pathlib import Path
+
+    if cfg.get("ckpt_path"):
+        path = Path(cfg.ckpt_path).expanduser()
+        if not path.is_file():
+            raise AelabError(
+                f"ckpt_path={str(path)!r} does not exist: give a checkpoint of an aelab-train run."
+            )
+        return str(path)
+    if cfg.get("resume"):
+        path = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+        if not path.is_file():
+            raise AelabError(
+                f"resume=true found no checkpoints/last.ckpt in {Path(cfg.paths.output_dir)}: set hydra.run.dir to the directory of the run to continue, or give ckpt_path=."
+            )
+        return str(path)
+    return None
+
+
 def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
     """Run one experiment; return its summary (also written to ``summary.json``)."""
     start = time.perf_counter()
     choices = _choices() if choices is None else choices
     validate(cfg, choices)  # before the heavy imports: a typo fails in a second
+    resume_from = checkpoint_to_resume(cfg)
 
     import pytorch_lightning as pl
 
@@ -80,7 +104,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
 
-    trainer.fit(model, datamodule=datamodule)
+    trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
     if trainer.interrupted:
         raise AelabError("training was interrupted, so no summary was written; rerun to get one.")
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

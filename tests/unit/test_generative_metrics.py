@@ -35,9 +35,11 @@ def test_parzen_estimate_approaches_the_true_log_density_as_samples_grow() -> No
     truth = -math.log(2 * math.pi) - 1.0
     grid = torch.logspace(-1.5, 0, 16).tolist()
     errors = []
-    for n in (30, 300, 3000, 30000):
+    for n in (30, 300, 3000, 10000):
         samples = torch.randn(n, 2, generator=g)
-        errors.append(abs(parzen_log_likelihood(samples, test, val, grid)["parzen_ll"] - truth))
+        errors.append(
+            abs(parzen_log_likelihood(samples, test, val[:500], grid)["parzen_ll"] - truth)
+        )
     assert errors[-1] < 0.03, errors
     assert errors[-1] < errors[1] < errors[0], errors
 

@@ -30,6 +30,33 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
+def _rng_states() -> dict[str, Any]:
+    import random
+
+    import numpy as np
+
+    # plain tensors and numbers only: Lightning loads checkpoints with torch.load(weights_only)
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    numpy_state = (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, cached)
+    states = {"torch": torch.get_rng_state(), "numpy": numpy_state, "python": random.getstate()}
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any]) -> None:
+    import random
+
+    import numpy as np
+
+    torch.set_rng_state(states["torch"])
+    name, keys, pos, has_gauss, cached = states["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
+    random.setstate(states["python"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
 class SuiteModule(pl.LightningModule):
     """What every model of the suite has: optimizers built from the ``optimizer`` and
     ``scheduler`` groups' partials, and the run's composed config carried in its checkpoints."""
@@ -47,6 +74,19 @@ class SuiteModule(pl.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["aelab_config"] = self.run_config
+        checkpoint["aelab_rng"] = _rng_states()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # applied when training resumes, not now: a sanity check would draw from them first
+        self.__dict__["_resume_rng"] = checkpoint.get("aelab_rng")
+
+    def on_train_epoch_start(self) -> None:
+        """A resumed run continues the random streams where the checkpoint left them, so its
+        noise draws (reparameterization, prior samples, critic batches) are those of a run
+        that was never stopped."""
+        states = self.__dict__.pop("_resume_rng", None)
+        if states is not None:
+            _set_rng_states(states)
 
     # --- evaluation scalars: means over every example of the split, under DDP too ----------
     def accumulate(self, stage: str, values: dict[str, Tensor], n: int) -> None:
