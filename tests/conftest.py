@@ -37,6 +37,16 @@ def command_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_module(
+    module: str, *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """``python -m module args`` in ``cwd``, as a user runs it, output captured."""
+    cmd = [sys.executable, "-m", module, *args]
+    return subprocess.run(
+        cmd, cwd=cwd, env=env or command_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
 @pytest.fixture
 def train(tmp_path: Path):
     """``train(*overrides, env=None)`` runs ``python -m aelab.train`` in ``tmp_path``."""

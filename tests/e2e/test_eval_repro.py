@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import command_env
-
-
-def run_module(
-    module: str, *args: str, cwd: Path, env: dict | None = None
-) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", module, *args]
-    return subprocess.run(
-        cmd, cwd=cwd, env=env or command_env(), capture_output=True, text=True, timeout=900
-    )
+from conftest import command_env, run_module
 
 
 @pytest.mark.slow

@@ -5,41 +5,32 @@ from __future__ import annotations
 import csv
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import command_env
+from conftest import run_module
 
 QUICK = ("trainer.max_epochs=2", "callbacks=none", "logger=none")
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", *args],
-        cwd=cwd,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    return run_module(args[0], *args[1:], cwd=cwd, timeout=600)
+
+
+def multirun(tmp_path: Path, *overrides: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """``aelab-train -m overrides`` into ``tmp_path/sweep``, and its sweep summary."""
+    sweep = tmp_path / "sweep"
+    proc = run("aelab.train", "-m", *overrides, *QUICK, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    path = sweep / "sweep_summary.json"
+    return proc, json.loads(path.read_text()) if path.exists() else {}
 
 
 @pytest.mark.slow
 def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_path: Path) -> None:
+    proc, summary = multirun(tmp_path, "model=ae,vae", "seed=0,1")
     sweep = tmp_path / "sweep"
-    proc = run(
-        "aelab.train",
-        "-m",
-        "model=ae,vae",
-        "seed=0,1",
-        *QUICK,
-        f"hydra.sweep.dir={sweep}",
-        cwd=tmp_path,
-    )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((sweep / "sweep_summary.json").read_text())
     assert (summary["jobs"], summary["completed"], summary["failed"]) == (4, 4, 0)
     seeds = {r["job"]: r["metrics"]["test/recon_sse"] for r in summary["runs"]}
     assert seeds[0] != seeds[1]  # seed=0,1: two different runs of the same model
@@ -72,18 +63,10 @@ def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_
 
 @pytest.mark.slow
 def test_a_failing_job_leaves_the_other_jobs_whole_and_is_marked(tmp_path: Path) -> None:
+    proc, summary = multirun(tmp_path, "model.latent_dim=0,4")
     sweep = tmp_path / "sweep"
-    proc = run(
-        "aelab.train",
-        "-m",
-        "model.latent_dim=0,4",
-        *QUICK,
-        f"hydra.sweep.dir={sweep}",
-        cwd=tmp_path,
-    )
     assert proc.returncode == 1  # the sweep as a whole reports the failure
     assert "model.latent_dim=0 is not allowed" in proc.stderr
-    summary = json.loads((sweep / "sweep_summary.json").read_text())
     assert (summary["completed"], summary["failed"]) == (1, 1)
     failed, done = summary["runs"]
     assert failed["status"] == "failed" and failed["error"].startswith(
@@ -133,17 +116,7 @@ def test_optuna_search_records_its_trials_and_resumes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_joblib_launcher_runs_jobs_in_parallel_processes(tmp_path: Path) -> None:
-    sweep = tmp_path / "sweep"
-    proc = run(
-        "aelab.train",
-        "-m",
-        "launcher=joblib",
-        "model=ae,vae",
-        *QUICK,
-        f"hydra.sweep.dir={sweep}",
-        cwd=tmp_path,
-    )
+    proc, summary = multirun(tmp_path, "launcher=joblib", "model=ae,vae")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    summary = json.loads((sweep / "sweep_summary.json").read_text())
     assert (summary["jobs"], summary["completed"]) == (2, 2)
     assert {r["overrides"][1] for r in summary["runs"]} == {"model=ae", "model=vae"}

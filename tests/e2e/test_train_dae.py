@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import command_env
+from conftest import command_env, run_module
 
 
 @pytest.mark.slow
@@ -60,10 +59,7 @@ def test_noise_conditional_dae_on_images_logs_its_samples(train, tmp_path) -> No
 
 
 def sample(cwd: Path, *overrides: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "aelab.sample", *overrides]
-    return subprocess.run(
-        cmd, cwd=cwd, env=command_env(), capture_output=True, text=True, timeout=300
-    )
+    return run_module("aelab.sample", *overrides, cwd=cwd, timeout=300)
 
 
 def test_aelab_sample_draws_from_a_trained_dae_and_a_vae(train, tmp_path) -> None:
