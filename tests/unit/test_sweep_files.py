@@ -52,3 +52,7 @@ def test_multirun_jobs_share_a_wandb_group_across_seeds() -> None:
     (group0, name0), (group1, name1) = names
     assert group0 == group1 == "2026-11-25_18-00-00 model=vae"
     assert (name0, name1) == ("model=vae seed=0", "model=vae seed=1")
+
+
+def test_the_wandb_sweep_files_are_there() -> None:
+    assert [p.stem for p in WANDB_SWEEPS] == ["bayes", "grid", "random"]
