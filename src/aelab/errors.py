@@ -15,3 +15,11 @@ class ConfigError(AelabError):
 
 class DataError(AelabError):
     """A data set that is missing, unreadable or malformed."""
+
+
+class DivergedError(AelabError):
+    """Training produced a loss or weights that are NaN or infinite."""
+
+    def __init__(self, step: int, what: str) -> None:
+        self.step, self.what = step, what
+        super().__init__(f"training diverged at step {step}: {what} is not finite")

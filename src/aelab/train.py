@@ -19,7 +19,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from aelab.config import config_dir, validate
-from aelab.errors import AelabError
+from aelab.errors import AelabError, DivergedError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,42 @@ def build_model(cfg: DictConfig, data_shape: tuple[int, ...]) -> Any:
         prior=build(cfg.get("prior")),
         prior_loss=build(cfg.get("prior_loss")),
     )
+
+
+def _report_divergence(
+    cfg: DictConfig, choices: dict[str, str | None], error: Exception, start: float
+) -> None:
+    """Mark the run ``diverged`` in ``summary.json`` (no metrics), name the last good
+    checkpoint, and stop with one sentence."""
+    from pathlib import Path
+
+    from aelab.summary import versions, write_json_atomic
+
+    last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+    checkpoint = str(last) if last.is_file() else None
+    summary = {
+        "status": "diverged",
+        "error": str(error),
+        "diverged_at_step": getattr(error, "step", None),
+        "metrics": {},
+        "choices": {
+            k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")
+        },
+        "seed": cfg.get("seed"),
+        "wall_time_s": round(time.perf_counter() - start, 3),
+        "checkpoint": checkpoint,
+        "versions": versions(),
+    }
+    write_json_atomic(Path(cfg.paths.output_dir) / "summary.json", summary)
+    kept = (
+        f"the last good checkpoint is {checkpoint}"
+        if checkpoint
+        else "no epoch finished, so no checkpoint was kept"
+    )
+    lr = OmegaConf.select(cfg, "optimizer.lr")
+    raise AelabError(
+        f"{error}; summary.json says diverged and {kept}: lower optimizer.lr (now {lr})."
+    ) from error
 
 
 def checkpoint_to_resume(cfg: DictConfig) -> str | None:
@@ -104,7 +140,10 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
 
-    trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
+    try:
+        trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
+    except DivergedError as e:
+        _report_divergence(cfg, choices, e, start)
     if trainer.interrupted:
         raise AelabError("training was interrupted, so no summary was written; rerun to get one.")
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

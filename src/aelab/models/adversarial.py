@@ -94,10 +94,11 @@ class AdversarialAutoencoder(AutoencoderModule):
         _, encoder_loss = self._optimizer_step(opt_encoder, regularization)
 
         if self.logging_step():
-            self.recon["train_error"].update(self.decoder.likelihood.mean(out), x)
             # "loss" as in val/loss: reconstruction + lambda * the critic's divergence estimate
             loss = recon + critic.weight * next(iter(estimates.values()))
             logs = {"recon_nll": recon, "critic_loss": critic_loss, "encoder_loss": encoder_loss}
+            self.check_finite({"loss": loss, **logs, **estimates})
+            self.recon["train_error"].update(self.decoder.likelihood.mean(out), x)
             self.log_train({"loss": loss, **logs, **estimates})
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:

@@ -16,7 +16,7 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor, nn
 
-from aelab.errors import AelabError
+from aelab.errors import AelabError, DivergedError
 from aelab.metrics import CodeSample, ReconstructionError, prior_distances
 from aelab.nets import Networks
 from aelab.priors import Prior
@@ -87,6 +87,22 @@ class SuiteModule(pl.LightningModule):
         states = self.__dict__.pop("_resume_rng", None)
         if states is not None:
             _set_rng_states(states)
+
+    # --- divergence: stop before a NaN reaches a metric or a checkpoint ----------------------
+    def check_finite(self, values: dict[str, Tensor]) -> None:
+        """Raise :class:`DivergedError` naming the first of ``values`` that is NaN or infinite.
+        Called on logging steps (a check costs a host sync) and before every validation, so
+        the epoch-end checkpoint never holds diverged weights."""
+        for name, value in values.items():
+            if not torch.isfinite(value).all():
+                raise DivergedError(self.global_step, f"train/{name}")
+
+    def on_validation_epoch_start(self) -> None:
+        if self.trainer.sanity_checking:
+            return
+        for name, p in self.named_parameters():
+            if not torch.isfinite(p).all():
+                raise DivergedError(self.global_step, f"the weight {name}")
 
     # --- evaluation scalars: means over every example of the split, under DDP too ----------
     def accumulate(self, stage: str, values: dict[str, Tensor], n: int) -> None:
@@ -212,6 +228,7 @@ class AutoencoderModule(SuiteModule):
         x, _ = batch
         loss, logs, out = self.step(x)
         if self.logging_step():
+            self.check_finite({"loss": loss, **logs})
             self.recon["train_error"].update(self.decoder.likelihood.mean(out.detach()), x)
             self.log_train({"loss": loss, **logs})
         return loss
