@@ -126,11 +126,14 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         from aelab.data import as_float
 
         x = as_float(datamodule.splits["test"][0][:32]).to(model.device)
+        rows = max(1, len(x) // 8)  # rows of 8 test images, each above its reconstructions
+        x = x[: rows * 8]
         with torch.no_grad():
-            pairs = torch.cat(
-                [x.view(4, 8, *x.shape[1:]), model.reconstruct(x).view(4, 8, *x.shape[1:])], 1
-            )
-        save_image(image_grid(pairs.flatten(0, 1), 8), out / "reconstructions.png")
+            shape = (rows, -1, *x.shape[1:])
+            pairs = torch.cat([x.view(shape), model.reconstruct(x).view(shape)], 1)
+        save_image(
+            image_grid(pairs.flatten(0, 1), pairs.shape[1] // 2), out / "reconstructions.png"
+        )
     record = {
         "status": "completed",
         "metrics": dict(sorted(metrics.items())),
