@@ -162,11 +162,11 @@ def hardware() -> str:
     import torch
 
     cpu = platform.processor() or platform.machine()
-    with_name = Path("/proc/cpuinfo")
-    if with_name.is_file():
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
         names = [
             ln.split(":", 1)[1].strip()
-            for ln in with_name.read_text().splitlines()
+            for ln in cpuinfo.read_text().splitlines()
             if ln.startswith("model name")
         ]
         cpu = names[0] if names else cpu

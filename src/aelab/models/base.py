@@ -105,6 +105,15 @@ class SuiteModule(pl.LightningModule):
                 raise DivergedError(self.global_step, f"the weight {name}")
 
     # --- evaluation scalars: means over every example of the split, under DDP too ----------
+    def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:
+        raise NotImplementedError
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "val")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, "test")
+
     def accumulate(self, stage: str, values: dict[str, Tensor], n: int) -> None:
         """Add a batch's means of ``values`` (``n`` examples) to the split's running means.
 
@@ -242,12 +251,6 @@ class AutoencoderModule(SuiteModule):
     def log_train(self, values: dict[str, Tensor]) -> None:
         self.log("train/loss", values["loss"], prog_bar=True)
         self.log_dict({f"train/{k}": v for k, v in values.items() if k != "loss"})
-
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
 
     def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:
         x, _ = batch

@@ -83,9 +83,3 @@ class Classifier(SuiteModule):
             "accuracy": (logits.argmax(1) == y).float().mean(),
         }
         self.accumulate(stage, values, len(x))
-
-    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val")
-
-    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test")
