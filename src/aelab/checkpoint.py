@@ -11,23 +11,50 @@ from omegaconf import DictConfig, OmegaConf
 
 from aelab.errors import AelabError
 
+# What must agree between a checkpoint and a run that continues from it: the weights' shapes.
+ARCHITECTURE = ("model._target_", "model.latent_dim", "network", "prior_loss._target_")
+
+
+def read_checkpoint(ckpt_path: str, key: str = "ckpt_path") -> tuple[dict[str, Any], DictConfig]:
+    """The checkpoint and the config it was trained with; one sentence if it is missing,
+    truncated, corrupt, or not written by ``aelab-train``."""
+    path = Path(ckpt_path).expanduser()
+    if not path.is_file():
+        raise AelabError(
+            f"{key}={str(path)!r} does not exist: point it at a .ckpt file of an aelab-train run."
+        )
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        return ckpt, OmegaConf.create(ckpt["aelab_config"])
+    except Exception as e:
+        raise AelabError(
+            f"{path} is not a readable aelab checkpoint ({type(e).__name__}), perhaps truncated: use another checkpoint written by aelab-train."
+        ) from e
+
+
+def check_compatible(ckpt_path: str, ckpt_cfg: DictConfig, cfg: DictConfig) -> None:
+    """A run continues from a checkpoint only with the architecture it was trained with."""
+    for key in ARCHITECTURE:
+        was, now = OmegaConf.select(ckpt_cfg, key), OmegaConf.select(cfg, key)
+        was = OmegaConf.to_container(was) if isinstance(was, DictConfig) else was
+        now = OmegaConf.to_container(now, resolve=True) if isinstance(now, DictConfig) else now
+        if was != now:
+            raise AelabError(
+                f"{ckpt_path} was trained with {key}={_short(was)}, this run has {key}={_short(now)}: continue it with the options it was trained with, or start a new run without ckpt_path/resume."
+            )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict) and "_target_" in value:
+        return str(value["_target_"])
+    return str(value)
+
 
 def load_model(ckpt_path: str) -> tuple[Any, Any, DictConfig]:
     """The model and its data module, rebuilt from the config stored in the checkpoint."""
     from aelab.train import build, build_model
 
-    path = Path(ckpt_path).expanduser()
-    if not path.is_file():
-        raise AelabError(
-            f"ckpt_path={str(path)!r} does not exist: point it at a .ckpt file of a finished run."
-        )
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
-        run_cfg = OmegaConf.create(ckpt["aelab_config"])
-    except Exception as e:
-        raise AelabError(
-            f"{path} is not a readable aelab checkpoint ({type(e).__name__}): use a checkpoint written by aelab-train."
-        ) from e
+    ckpt, run_cfg = read_checkpoint(ckpt_path)
     datamodule = build(run_cfg.dataset)
     model = build_model(run_cfg, datamodule.data_shape)
     model.load_state_dict(ckpt["state_dict"])

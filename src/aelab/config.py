@@ -13,6 +13,7 @@ import yaml
 from hydra.utils import get_class
 from omegaconf import DictConfig
 
+from aelab import schema
 from aelab.errors import ConfigError
 
 
@@ -33,60 +34,44 @@ def families() -> dict[str, type]:
     return out
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _positive(cfg: DictConfig, key: str, kind: type = int) -> None:
-    value = cfg
-    for part in key.split("."):
-        if not isinstance(value, DictConfig) or part not in value:
-            return  # not every group has every key
-        value = value[part]
-    if value is None:
-        return
-    ok = _is_number(value) and value > 0
-    if kind is int:
-        ok = ok and float(value).is_integer()
-    if not ok:
-        what = "a positive integer" if kind is int else "a positive number"
-        raise ConfigError(f"{key}={value!r} is not allowed: it must be {what}.")
-
-
 def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
-    """Raise a one-sentence :class:`ConfigError` for the first problem found."""
-    for key in (
-        "model.latent_dim",
-        "dataset.batch_size",
-        "dataset.eval_batch_size",
-        "dataset.n_samples",
-        "dataset.limit",
-    ):
-        _positive(cfg, key)
-    _positive(cfg, "optimizer.lr", float)
-    for key in ("dataset.val_fraction", "dataset.test_fraction"):
-        value = cfg.dataset.get(key.split(".")[1])
-        if value is not None and not (_is_number(value) and 0 < value < 1):
-            raise ConfigError(
-                f"{key}={value!r} is not allowed: it must lie strictly between 0 and 1."
-            )
-    epochs = cfg.trainer.get("max_epochs")
-    if epochs is not None and (
-        not _is_number(epochs) or not isinstance(epochs, int) or epochs < -1 or epochs == 0
-    ):
-        raise ConfigError(
-            f"trainer.max_epochs={epochs!r} is not allowed: use a positive integer (or -1 for no limit)."
-        )
-    seed = cfg.get("seed")
-    if seed is not None and (not _is_number(seed) or not isinstance(seed, int) or seed < 0):
-        raise ConfigError(
-            f"seed={seed!r} is not allowed: use a non-negative integer, or seed=null for no seeding."
-        )
+    """Raise a one-sentence :class:`ConfigError` for the first problem found: each group's
+    keys, types and ranges (:mod:`aelab.schema`), then the checks across groups."""
+    schema.check(cfg)
     if cfg.get("prior") and cfg.prior.get("dim") != cfg.model.latent_dim:
         raise ConfigError(
             f"prior.dim={cfg.prior.get('dim')} differs from model.latent_dim={cfg.model.latent_dim}: leave prior.dim at its default ${{model.latent_dim}}."
         )
     _check_family(cfg, choices)
+    _check_trainer(cfg)
+
+
+def _check_trainer(cfg: DictConfig) -> None:
+    """The accelerator's devices exist; the trainer's switches agree with the callbacks."""
+    trainer = cfg.trainer
+    accelerator = str(trainer.get("accelerator", "auto"))
+    if accelerator in ("gpu", "cuda"):
+        import torch
+
+        have = torch.cuda.device_count()
+        want = trainer.get("devices", 1)
+        if have == 0:
+            raise ConfigError(
+                f"trainer.accelerator={accelerator} but no CUDA GPU is visible: use trainer=cpu, or run where a GPU is."
+            )
+        if isinstance(want, int) and want > have:
+            raise ConfigError(
+                f"trainer.devices={want} but only {have} GPU(s) are visible: use trainer.devices={have} or fewer (or -1 for all)."
+            )
+    callbacks = cfg.get("callbacks") or {}
+    if trainer.get("enable_progress_bar") is False and callbacks.get("progress_bar"):
+        raise ConfigError(
+            "trainer.enable_progress_bar=false conflicts with callbacks.progress_bar: set callbacks.progress_bar=null instead."
+        )
+    if trainer.get("enable_checkpointing") is False and callbacks.get("model_checkpoint"):
+        raise ConfigError(
+            "trainer.enable_checkpointing=false conflicts with callbacks.model_checkpoint: set callbacks.model_checkpoint=null instead."
+        )
 
 
 def _check_family(cfg: DictConfig, choices: dict[str, str | None]) -> None:

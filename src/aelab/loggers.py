@@ -9,7 +9,11 @@ import socket
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
+from aelab.errors import AelabError
+
 log = logging.getLogger(__name__)
+
+INIT_TIMEOUT_S = 30  # W&B's default waits 90 s for a server that may never answer
 
 
 def _has_wandb_key() -> bool:
@@ -28,12 +32,26 @@ def _wandb_host() -> str:
     )
 
 
-def _reachable(host: str, port: int = 443, timeout_s: float = 2.0) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
+def _reachable(host: str, port: int | None = None, timeout_s: float = 2.0) -> bool:
+    """Whether a TCP connection to the W&B server opens within ``timeout_s``, name lookup
+    included (a resolver without network can take far longer than a connect)."""
+    import threading
+
+    url = urlparse(os.environ.get("WANDB_BASE_URL", "https://api.wandb.ai"))
+    port = port or url.port or (80 if url.scheme == "http" else 443)
+    result: list[bool] = []
+
+    def connect() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout_s):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=connect, daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    return bool(result and result[0])
 
 
 def multirun_names() -> tuple[str | None, str | None]:
@@ -72,7 +90,8 @@ def wandb_logger(
     sweep_group, job_name = multirun_names()
     group, name = group or sweep_group, name or job_name
     mode = os.environ.get("WANDB_MODE", mode)
-    if mode == "auto":
+    auto = mode == "auto"
+    if auto:
         mode = "online" if _has_wandb_key() and _reachable(_wandb_host()) else "offline"
         if mode == "offline":
             log.warning(
@@ -80,16 +99,40 @@ def wandb_logger(
                 _wandb_host(),
                 save_dir,
             )
-    return WandbLogger(
-        save_dir=save_dir,
-        project=project,
-        entity=entity,
-        group=group,
-        tags=list(tags),
-        name=name,
-        mode=mode,
-        **kwargs,
-    )
+    if mode == "online" and not _reachable(_wandb_host()):
+        raise AelabError(
+            f"logger.wandb.mode=online but {_wandb_host()} cannot be reached: use logger.wandb.mode=auto (offline here, `wandb sync` later)."
+        )
+    import wandb
+
+    def start(mode: str) -> WandbLogger:
+        logger = WandbLogger(
+            save_dir=save_dir,
+            project=project,
+            entity=entity,
+            group=group,
+            tags=list(tags),
+            name=name,
+            mode=mode,
+            settings=wandb.Settings(init_timeout=INIT_TIMEOUT_S),
+            **kwargs,
+        )
+        logger.experiment  # noqa: B018 - start the run now, so that a refusal is seen here
+        return logger
+
+    try:
+        return start(mode)
+    except Exception as e:  # a bad key, a server that does not answer in time
+        if mode != "online":
+            raise
+        reason = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+        if not auto:
+            raise AelabError(
+                f"W&B refused to start an online run ({reason}): check WANDB_API_KEY (`wandb login --relogin`), or use logger.wandb.mode=offline."
+            ) from e
+        finish_wandb()
+        log.warning("W&B refused the online run (%s), logging offline instead.", reason)
+        return start("offline")
 
 
 def finish_wandb() -> None:

@@ -19,7 +19,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from aelab.config import config_dir, validate
-from aelab.errors import AelabError, DivergedError
+from aelab.errors import AelabError, ConfigError, DivergedError, disk_error
 
 log = logging.getLogger(__name__)
 
@@ -95,24 +95,27 @@ def _report_divergence(
 def checkpoint_to_resume(cfg: DictConfig) -> str | None:
     """``ckpt_path=PATH``, or with ``resume=true`` this run directory's ``last.ckpt``: the
     checkpoint training continues from (every optimizer, scheduler, loop counter and the
-    random streams are restored); ``None`` for a fresh run."""
+    random streams are restored); ``None`` for a fresh run. ``resume=true`` in a directory
+    without a checkpoint yet (a run killed in its first epoch) starts from the beginning."""
     from pathlib import Path
 
+    from aelab.checkpoint import check_compatible, read_checkpoint
+
     if cfg.get("ckpt_path"):
-        path = Path(cfg.ckpt_path).expanduser()
-        if not path.is_file():
-            raise AelabError(
-                f"ckpt_path={str(path)!r} does not exist: give a checkpoint of an aelab-train run."
+        path = str(Path(cfg.ckpt_path).expanduser())
+    elif cfg.get("resume"):
+        last = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
+        if not last.is_file():
+            log.warning(
+                "resume=true: no checkpoint in %s yet, starting from the beginning", last.parent
             )
-        return str(path)
-    if cfg.get("resume"):
-        path = Path(cfg.paths.output_dir) / "checkpoints" / "last.ckpt"
-        if not path.is_file():
-            raise AelabError(
-                f"resume=true found no checkpoints/last.ckpt in {Path(cfg.paths.output_dir)}: set hydra.run.dir to the directory of the run to continue, or give ckpt_path=."
-            )
-        return str(path)
-    return None
+            return None
+        path = str(last)
+    else:
+        return None
+    _, ckpt_cfg = read_checkpoint(path)
+    check_compatible(path, ckpt_cfg, cfg)
+    return path
 
 
 def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
@@ -136,7 +139,13 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     loggers = _build_all(cfg.get("logger"))
     throughput = TrainThroughput()
     callbacks = [*_build_all(cfg.get("callbacks")), throughput]
-    trainer: pl.Trainer = build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
+    try:
+        trainer: pl.Trainer = build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
+    except Exception as e:  # Lightning's own checks of accelerator, strategy, precision, ...
+        reason = str(e.__cause__ or e).strip().splitlines()[-1]
+        raise ConfigError(
+            f"Lightning rejected the trainer config ({reason}): fix the trainer.* value it names."
+        ) from e
     for logger in loggers:
         logger.log_hyperparams(model.run_config)
 
@@ -191,6 +200,7 @@ def user_errors():
         cause: BaseException | None = e
         while cause is not None and not isinstance(cause, AelabError):
             cause = cause.__cause__  # hydra wraps errors raised inside instantiate()
+        cause = cause or disk_error(e, _output_dir())
         if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"aelab: error: {cause}", file=sys.stderr)
@@ -201,6 +211,12 @@ def user_errors():
         from aelab.loggers import finish_wandb
 
         finish_wandb()
+
+
+def _output_dir() -> str | None:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else None
 
 
 def _multirun() -> bool:

@@ -92,7 +92,11 @@ def test_every_option_composes_and_validates(group, option):
         **DEFAULT_CHOICES,
         **dict(o.split("=") for o in overrides if "." not in o.split("=")[0]),
     }
-    validate(cfg, choices)
+    if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
+        with pytest.raises(ConfigError, match="no CUDA GPU is visible: use trainer=cpu"):
+            validate(cfg, choices)
+    else:
+        validate(cfg, choices)
     # everything but the run directory (set by Hydra at run time) resolves
     cfg.paths.output_dir = "/tmp/aelab-run"
     resolved = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)

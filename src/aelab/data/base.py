@@ -110,7 +110,7 @@ class TensorDataModule(pl.LightningDataModule):
         val_fraction: float = 0.1,
         test_fraction: float = 0.2,
         split_seed: int = 0,
-        shuffle_seed: int = 0,
+        shuffle_seed: int | None = 0,
         limit: int | None = None,
         binarize: bool = False,
     ) -> None:

@@ -7,6 +7,7 @@ default. MNIST, Fashion-MNIST, CIFAR-10 and CelebA come through torchvision; ``f
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import torch
 from torch import Tensor
 
 from aelab.data.base import Split, TensorDataModule
-from aelab.errors import DataError
+from aelab.errors import DISK_ERRNOS, DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
@@ -73,6 +74,8 @@ class TorchvisionDataModule(TensorDataModule):
                 str(self.root), train=train, download=self.download
             )
         except RuntimeError as e:
+            if not any(w in str(e) for w in ("not found", "ownload")):  # e.g. a truncated file
+                raise _unreadable(self.name, where, files, e) from e
             _remove_empty_dirs(where, existed)  # a failed download leaves nothing behind
             how = (
                 "could not be downloaded (no network?)"
@@ -83,11 +86,16 @@ class TorchvisionDataModule(TensorDataModule):
                 f"{self.name} was not found in {where} and {how}: place {files} there, "
                 f"or point AELAB_DATA_DIR (paths.data_dir) at a directory that holds {subdir}/."
             ) from e
-        except Exception as e:  # truncated or corrupt files: torchvision fails in many ways
+        except OSError as e:
+            _remove_empty_dirs(where, existed)
+            if e.errno not in (*DISK_ERRNOS, errno.ENOTDIR):
+                raise _unreadable(self.name, where, files, e) from e
             raise DataError(
-                f"{self.name} in {where} could not be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}); "
-                f"delete the damaged files among {files} and fetch them again."
+                f"{self.name} is not in {where} and cannot be downloaded there ({e.strerror}): "
+                f"point AELAB_DATA_DIR (paths.data_dir) at a writable directory, or at one that holds {subdir}/."
             ) from e
+        except Exception as e:  # truncated or corrupt files: torchvision fails in many ways
+            raise _unreadable(self.name, where, files, e) from e
         x = torch.as_tensor(np.asarray(ds.data))
         x = x.unsqueeze(1) if x.ndim == 3 else x.permute(0, 3, 1, 2)  # N x C x H x W, uint8
         return x.contiguous(), _labels(ds.targets)
@@ -236,6 +244,14 @@ def _read_array_file(path: Path) -> tuple[Tensor, Tensor | None]:
         ) from e
     raise DataError(
         f"dataset.path={str(path)!r} has suffix {path.suffix!r}: use a .pt, .npy or .npz file."
+    )
+
+
+def _unreadable(name: str, where: Path, files: str, e: Exception) -> DataError:
+    first = str(e).splitlines()[0] if str(e) else ""
+    return DataError(
+        f"{name} in {where} could not be read ({type(e).__name__}: {first}); "
+        f"delete the damaged files among {files} and fetch them again."
     )
 
 
