@@ -7,12 +7,28 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from lightning_fabric.plugins.io.torch_io import TorchCheckpointIO
 from omegaconf import DictConfig, OmegaConf
 
 from aelab.errors import AelabError
 
 # What must agree between a checkpoint and a run that continues from it: the weights' shapes.
 ARCHITECTURE = ("model._target_", "model.latent_dim", "network", "prior_loss._target_")
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Checkpoints written to a temporary file in their own directory, synced, then renamed
+    into place, so a kill at any moment leaves the old checkpoint or the new one. (Lightning's
+    own save renames from the system's temporary directory; where that is another file system
+    the "rename" is a copy into place, which a kill can cut in half.)"""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: Any, storage_options: Any = None
+    ) -> None:
+        from aelab.summary import open_atomic
+
+        with open_atomic(path, "wb") as f:
+            torch.save(checkpoint, f)
 
 
 def read_checkpoint(ckpt_path: str, key: str = "ckpt_path") -> tuple[dict[str, Any], DictConfig]:

@@ -7,9 +7,10 @@ import json
 import os
 import platform
 import tempfile
+from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 PACKAGES = (
     "aelab",
@@ -30,15 +31,17 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place:
-    a reader (or a kill) sees the old file or the new one, never half of one."""
+@contextlib.contextmanager
+def open_atomic(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A file opened under a temporary name beside ``path``, synced and renamed into place on
+    leaving the block (removed on an error): a reader, or a kill, sees the old file or the
+    new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, mode) as f:
+            yield f
             f.flush()
             os.fsync(f.fileno())
         umask = os.umask(0)
@@ -48,7 +51,13 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through :func:`open_atomic`."""
+    with open_atomic(path) as f:
+        f.write(text)
+    return Path(path)
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:

@@ -128,6 +128,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     import pytorch_lightning as pl
 
     from aelab.callbacks import TrainThroughput
+    from aelab.checkpoint import AtomicCheckpointIO
     from aelab.summary import print_metrics_table, versions, write_json_atomic
 
     if cfg.get("seed") is not None:  # `is not None`: seed=0 is a seed
@@ -140,7 +141,12 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     throughput = TrainThroughput()
     callbacks = [*_build_all(cfg.get("callbacks")), throughput]
     try:
-        trainer: pl.Trainer = build(cfg.trainer, logger=loggers or False, callbacks=callbacks)
+        trainer: pl.Trainer = build(
+            cfg.trainer,
+            logger=loggers or False,
+            callbacks=callbacks,
+            plugins=[AtomicCheckpointIO()],
+        )
     except Exception as e:  # Lightning's own checks of accelerator, strategy, precision, ...
         reason = str(e.__cause__ or e).strip().splitlines()[-1]
         raise ConfigError(

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor
 from torchmetrics import Metric
 
+from aelab.errors import ConfigError
 from aelab.models.base import AutoencoderModule
 
 
@@ -47,6 +48,10 @@ class PCA(AutoencoderModule):
         )  # no network or optimizer
         self.automatic_optimization = False
         dim = int(torch.tensor(self.data_shape).prod())
+        if latent_dim > dim:
+            raise ConfigError(
+                f"model.latent_dim={latent_dim} is not allowed for model=pca: the data has {dim} dimensions, so use at most {dim}."
+            )
         self.moments = MomentSums(dim)
         self.register_buffer("mean", torch.zeros(dim))
         self.register_buffer(
