@@ -48,7 +48,7 @@ import pytorch_lightning as pl
 import torch
 
 HERE = Path(__file__).resolve().parent
-FAMILIES = ("ae", "vae", "aae", "wae")  # families whose objective the hand-written loop implements
+FAMILIES = ("ae", "vae", "aae", "wae", "dae")  # families the hand-written loops implement
 
 
 # --- the suite side ----------------------------------------------------------------------
@@ -61,6 +61,7 @@ def overrides(args: argparse.Namespace, output_dir: str | None) -> list[str]:
         f"network={args.network}",
         f"dataset.batch_size={args.batch_size}",
         f"trainer.max_epochs={args.epochs}",
+        *([f"dataset.limit={args.limit}"] if getattr(args, "limit", None) else []),
         "logger=none",
         "callbacks=none",
         "trainer.accelerator=cpu",
@@ -182,6 +183,11 @@ def run_hand(
         return run_hand_vae(cfg, data, max_steps)
     if family == "AdversarialAutoencoder":
         return run_hand_adversarial(cfg, data, max_steps)
+    if family == "DenoisingAutoencoder" and (
+        cfg.model.levels != 1 or cfg.model.corruption != "gaussian"
+    ):
+        raise SystemExit("the hand-written DAE loop has one Gaussian noise level")
+    sigma = float(cfg.model.sigma) if family == "DenoisingAutoencoder" else 0.0
     x_all = data[0]
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
@@ -194,7 +200,8 @@ def run_hand(
     nll = decoder.likelihood.nll
 
     def step(x: torch.Tensor) -> None:
-        loss = nll(decoder(encoder(x)), x).mean()
+        x_in = x + sigma * torch.randn_like(x) if sigma else x  # the DAE's corruption
+        loss = nll(decoder(encoder(x_in)), x).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -478,7 +485,14 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--warmup-steps", type=int, default=20, help="untimed hand-loop steps before the first run"
     )
+    p.add_argument("--limit", type=int, default=None, help="dataset.limit: first N examples")
     p.add_argument("--startup", action="store_true", help="also time start-up in subprocesses")
+    p.add_argument(
+        "--side",
+        choices=("suite", "hand"),
+        default=None,
+        help="run one side once, no warm-up, and print its peak resident memory (PEAK_RSS_MB)",
+    )
     p.add_argument("--out", type=Path, default=HERE / "results_throughput.json")
     return p.parse_args(argv)
 
@@ -491,6 +505,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     info = machine()
     with tempfile.TemporaryDirectory() as tmp:
         cfg, _ = compose(args, tmp)
+    if args.side:  # one side in a fresh process: its peak memory
+        import resource
+
+        run_suite(args) if args.side == "suite" else run_hand(cfg, train_data(cfg))
+        print(f"PEAK_RSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+        return {}
     data = train_data(cfg)
     print(
         f"model={args.model} dataset={args.dataset} network={args.network} batch_size={args.batch_size} "

@@ -116,9 +116,23 @@ RANGES: dict[str, Range] = {
 }
 
 
+# The top level of train.yaml: switches and paths, not objects.
+TOP_LEVEL: dict[str, Any] = {
+    "test": bool,
+    "resume": bool,
+    "compile": bool,
+    "channels_last": bool,
+    "ckpt_path": str | None,
+    "optimized_metric": str | None,
+}
+
+
 def check(cfg: DictConfig) -> None:
     """Check every ``_target_`` node's keys and value types, then every ranged key; raise a
     one-sentence :class:`ConfigError` for the first problem."""
+    for key, hint in TOP_LEVEL.items():
+        if key in cfg and not _admits(value := cfg[key], hint):
+            raise ConfigError(f"{key}={value!r} is not allowed: it must be {_describe(hint)}.")
     for key, allowed in RANGES.items():
         try:
             value = OmegaConf.select(cfg, key, default=None)
@@ -244,7 +258,7 @@ def _describe(hint: Any) -> str:
         text = " or ".join(dict.fromkeys(parts))
         return f"{text} or null" if type(None) in args else text
     if origin is typing.Literal:
-        return "one of " + ", ".join(map(str, args))
+        return "one of " + ", ".join(dict.fromkeys(map(str, args)))
     if hint is type(None):
         return "null"
     names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}

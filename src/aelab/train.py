@@ -126,6 +126,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     resume_from = checkpoint_to_resume(cfg)
 
     import pytorch_lightning as pl
+    import torch
 
     from aelab.callbacks import TrainThroughput
     from aelab.checkpoint import AtomicCheckpointIO
@@ -136,6 +137,10 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
 
     datamodule = build(cfg.dataset)
     model = build_model(cfg, datamodule.data_shape)
+    if cfg.get("channels_last"):
+        model = model.to(memory_format=torch.channels_last)
+    if cfg.get("compile"):
+        model.compile_networks()
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     loggers = _build_all(cfg.get("logger"))
     throughput = TrainThroughput()

@@ -267,3 +267,69 @@ def test_seed_null_trains():
     dm = hydra.utils.instantiate(cfg.dataset)
     x, _ = next(iter(dm.train_dataloader()))
     assert x.shape[1:] == (1, 8, 8)
+
+
+# --- the schema: types from the targets' signatures, ranges from aelab.schema.RANGES -------
+SCHEMA_BAD = [
+    (
+        ["network.hidden=[a,b]"],
+        "network.hidden=['a', 'b'] is not allowed: it must be a list of integers.",
+    ),
+    (["optimizer.betas=[1]"], "optimizer.betas=[1] is not allowed: it must be a list of numbers."),
+    (["dataset.binarize=yes"], "dataset.binarize='yes' is not allowed: it must be true or false."),
+    (
+        ["trainer.precision=17"],
+        "trainer.precision=17 is not allowed: it must be one of 64, 32, 16,",
+    ),
+    (["+model.foo=1"], "model.foo is not a setting of aelab.models.Autoencoder: use one of"),
+    (["callbacks.model_checkpoint.save_top_k=abc"], "callbacks.model_checkpoint.save_top_k='abc'"),
+    (
+        ["model=wae", "prior_loss.n_critic=0"],
+        "prior_loss.n_critic=0 is not allowed: it must be an integer >= 1.",
+    ),
+    (
+        ["model=wae", "prior_loss.clip=-1"],
+        "prior_loss.clip=-1 is not allowed: it must be a number > 0.",
+    ),
+    (
+        ["model=dae", "model.mask_prob=1"],
+        "model.mask_prob=1 is not allowed: it must be a number >= 0 and < 1.",
+    ),
+    (["compile=yes"], "compile='yes' is not allowed: it must be true or false."),
+    (["trainer.max_epochs=-2"], "it must be an integer >= 1 (or -1)."),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"), SCHEMA_BAD, ids=[" ".join(b[0]) for b in SCHEMA_BAD]
+)
+def test_schema_names_key_value_and_what_is_allowed(overrides, message):
+    cfg = compose(overrides)
+    model = next((o.split("=")[1] for o in overrides if o.startswith("model=")), "ae")
+    with pytest.raises(ConfigError) as e:
+        validate(cfg, {**DEFAULT_CHOICES, "model": model})
+    assert message in str(e.value)
+
+
+def test_schema_reads_hints_through_kwargs_to_the_base_class():
+    from aelab.data import DigitsDataModule
+    from aelab.schema import _parameters
+
+    params, open_ended = _parameters(DigitsDataModule)
+    assert params["batch_size"] is int and not open_ended  # TensorDataModule's, via **kwargs
+
+
+def test_trainer_switch_against_callback_is_one_sentence():
+    cfg = compose(["trainer.enable_progress_bar=false"])
+    with pytest.raises(ConfigError, match="set callbacks.progress_bar=null instead"):
+        validate(cfg, DEFAULT_CHOICES)
+    validate(
+        compose(["trainer.enable_progress_bar=false", "callbacks.progress_bar=null"]),
+        DEFAULT_CHOICES,
+    )
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is visible")
+def test_gpu_accelerator_without_gpu_is_one_sentence():
+    with pytest.raises(ConfigError, match="trainer.accelerator=gpu but no CUDA GPU is visible"):
+        validate(compose(["trainer=gpu"]), DEFAULT_CHOICES)

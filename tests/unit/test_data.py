@@ -605,3 +605,25 @@ def test_dynamic_binarization_draws_training_bits_per_batch_and_fixes_evaluation
     assert set(x1.unique().tolist()) == {0.0, 1.0} and not torch.equal(x1, x2)
     grey = as_float(dm.splits["train"][0])
     assert abs(x1.mean().item() - grey.mean().item()) < 0.01  # E[bit] = intensity
+
+
+def test_splits_are_kept_on_the_accelerator_once(monkeypatch):
+    """On a GPU the split is copied to the device once and batches are gathered there ("meta"
+    stands in for the accelerator: same code path, no GPU needed)."""
+    from types import SimpleNamespace
+
+    from aelab.data import DigitsDataModule
+
+    dm = DigitsDataModule(batch_size=64)
+    fake = SimpleNamespace(
+        strategy=SimpleNamespace(root_device=torch.device("meta")), global_rank=0, world_size=1
+    )
+    monkeypatch.setattr(type(dm), "trainer", property(lambda self: fake), raising=False)
+    loader = dm.train_dataloader()
+    assert loader.x.device.type == "meta" and loader.x.dtype == dm.splits["train"][0].dtype
+    x, y = next(iter(loader))
+    assert x.device.type == "meta" and x.shape == (64, 1, 8, 8) and x.dtype == torch.float32
+    assert dm.train_dataloader().x is loader.x  # copied once, not per epoch
+    dm.on_device = False
+    dm._device_splits.clear()
+    assert dm.train_dataloader().x.device.type == "cpu"

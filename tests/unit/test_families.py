@@ -475,3 +475,16 @@ def test_adversarial_evaluation_step():
     assert torch.allclose(loss, recon + 2.0 * w1)
     assert torch.allclose(logs["encoder_loss"], -critic(z).mean())
     assert torch.allclose(x_hat, out)
+
+
+def test_compile_networks_keeps_the_checkpoint_keys():
+    """``compile=true`` compiles encoder and decoder in place: state-dict keys do not change,
+    so checkpoints of compiled and plain runs are interchangeable."""
+    from aelab.models import Autoencoder
+    from aelab.nets import mlp
+
+    model = Autoencoder((1, 8, 8), 4, network=functools.partial(mlp, hidden=(16,)))
+    keys = list(model.state_dict())
+    model.compile_networks()
+    assert list(model.state_dict()) == keys
+    assert model.encoder._compiled_call_impl is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import stat
 
 import pytest
@@ -72,3 +73,37 @@ def test_versions():
     v = versions()
     assert {"python", "torch", "aelab"} <= set(v)
     assert all(isinstance(x, str) and x for x in v.values())
+
+
+def test_atomic_checkpoint_io_keeps_the_old_checkpoint_when_a_save_fails(tmp_path):
+    import torch
+
+    from aelab.checkpoint import AtomicCheckpointIO
+
+    io, path = AtomicCheckpointIO(), tmp_path / "checkpoints" / "last.ckpt"
+    io.save_checkpoint({"state_dict": {"w": torch.ones(2)}}, path)
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
+        io.save_checkpoint({"state_dict": {"w": lambda: None}}, path)  # cannot be pickled
+    assert torch.load(path, weights_only=True)["state_dict"]["w"].tolist() == [1.0, 1.0]
+    assert [p.name for p in path.parent.iterdir()] == ["last.ckpt"]  # no temporary left
+    assert oct(path.stat().st_mode & 0o777) != oct(0o600)  # the usual mode, not mkstemp's
+
+
+@pytest.mark.parametrize(
+    ("errno_", "says"),
+    [(28, "the disk is full"), (27, "the file size limit was reached"), (30, "read-only")],
+)
+def test_disk_errors_become_one_sentence(errno_, says):
+    import os
+
+    from aelab.errors import disk_error
+
+    try:
+        try:
+            raise OSError(errno_, os.strerror(errno_))
+        except OSError as inner:
+            raise RuntimeError("wrapped by a library") from inner
+    except RuntimeError as e:
+        error = disk_error(e, "/runs/x")
+    assert error is not None and says in str(error) and "/runs/x" in str(error)
+    assert disk_error(ValueError("not a disk")) is None

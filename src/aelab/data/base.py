@@ -84,7 +84,7 @@ class TensorBatches:
         return order
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
-        order = self._indices()
+        order = self._indices().to(self.x.device)  # one copy per epoch, not one per batch
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             x = as_float(self.x[idx])
@@ -113,9 +113,11 @@ class TensorDataModule(pl.LightningDataModule):
         shuffle_seed: int | None = 0,
         limit: int | None = None,
         binarize: bool = False,
+        on_device: bool = True,
     ) -> None:
         super().__init__()
-        self.binarize = binarize
+        self.binarize, self.on_device = binarize, on_device
+        self._device_splits: dict[str, Split] = {}
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
         if shuffle_seed is None:  # seed=null: unseeded, but still one fixed order per epoch
@@ -154,6 +156,9 @@ class TensorDataModule(pl.LightningDataModule):
         self.setup()
         x, y = self.splits[split]
         trainer = self.trainer
+        device = trainer.strategy.root_device if trainer else None
+        if self.on_device and device is not None and device.type != "cpu":
+            x, y = self._resident(split, device)
         return TensorBatches(
             x,
             y,
@@ -164,6 +169,14 @@ class TensorDataModule(pl.LightningDataModule):
             world_size=trainer.world_size if trainer else 1,
             binarize=self.binarize and split == "train",
         )
+
+    def _resident(self, split: str, device: torch.device) -> Split:
+        """The split copied to the accelerator once (uint8 images stay uint8): batches are then
+        gathered there, with no host-to-device copy per step."""
+        if split not in self._device_splits:
+            x, y = self.splits[split]
+            self._device_splits[split] = (x.to(device), y.to(device))
+        return self._device_splits[split]
 
     def train_dataloader(self) -> TensorBatches:
         return self._loader("train", self.batch_size, shuffle=True)

@@ -189,6 +189,13 @@ class AutoencoderModule(SuiteModule):
         )
         self.codes = nn.ModuleDict({f"{s}_codes": CodeSample() for s in ("val", "test")})
 
+    def compile_networks(self) -> None:
+        """``torch.compile`` the encoder and decoder in place (``aelab-train compile=true``):
+        their state-dict keys stay as they are, so checkpoints load either way."""
+        for name in ("encoder", "decoder"):
+            if hasattr(self, name):  # PCA has none
+                getattr(self, name).compile()
+
     # --- the autoencoder -------------------------------------------------------------------
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
         """``(mu, logvar)`` of q(z|x); ``logvar`` is ``None`` for a deterministic encoder."""

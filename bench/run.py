@@ -1,0 +1,191 @@
+"""The benchmark suite: ``python bench/run.py`` measures, prints a table and writes
+``bench/results.md`` (and the raw figures in ``bench/results.json``).
+
+Sections (``--sections`` runs some of them and keeps the others' last figures):
+
+- ``train``: training samples/s of the suite against a hand-written PyTorch loop doing the
+  same steps with the same network, data, batch size and optimizer, alternating in one
+  process (``throughput.py``), for ae, vae, aae, wae and dae with the MLP and the conv
+  network on MNIST; median, min-max spread, ratio; peak resident memory of each side, each
+  run once in a fresh process.
+- ``startup``: ``aelab-train --help``, and launch to the end of the first training step.
+- ``peer``: against pythae on the same networks (``peer_pythae.py``; needs ``.[bench]``).
+- ``multirun``: a grid of 8 small jobs on digits, sequential against ``launcher=joblib``.
+
+    AELAB_DATA_DIR=/work/shared/data python bench/run.py                 # everything
+    AELAB_DATA_DIR=/work/shared/data python bench/run.py --sections train --families ae vae
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import throughput  # noqa: E402  (bench/ is not a package)
+
+SECTIONS = ("train", "startup", "peer", "multirun")
+TARGETS = {"ae": 0.95, "vae": 0.95, "aae": 0.90, "wae": 0.90}  # issue 8, MLP rows
+
+
+def train_row(family: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Suite against hand-written loop for one family and network, and each side's peak memory."""
+    argv = [
+        "--model", family, "--dataset", "mnist", "--network", network,
+        "--epochs", str(args.epochs), "--repeats", str(args.repeats),
+    ]  # fmt: skip
+    if network == "conv":
+        argv += ["--limit", str(args.conv_limit)]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
+    with tempfile.TemporaryDirectory() as tmp:
+        result = throughput.main([*argv, "--out", f"{tmp}/row.json"])
+        for side in ("suite", "hand"):
+            out = subprocess.run(
+                [sys.executable, str(HERE / "throughput.py"), *argv, "--epochs", "1",
+                 "--side", side, "--out", f"{tmp}/side.json"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            peak = [ln.split()[1] for ln in out.splitlines() if ln.startswith("PEAK_RSS_MB")]
+            result[f"peak_rss_mb_{side}"] = float(peak[0])
+    return {
+        "family": family,
+        "network": network,
+        "train_examples": result["train_examples"],
+        "suite": result["wall"]["suite"],
+        "hand": result["wall"]["hand"],
+        "ratio": result["wall"]["ratio_of_medians"],
+        "cpu_ratio": result["cpu"]["ratio_of_medians"],
+        "max_weight_diff": max(
+            (d for d in result["max_weight_diff"] if d is not None), default=None
+        ),
+        "peak_rss_mb": {s: result[f"peak_rss_mb_{s}"] for s in ("suite", "hand")},
+    }
+
+
+def render(results: dict[str, Any]) -> str:
+    """``results.md`` from the raw figures."""
+    m = results.get("machine", {})
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {m.get('date')} on {m.get('cpu')} ({m.get('logical_cpus')} logical CPUs, "
+        f"{m.get('torch_threads')} torch threads), CPU only; torch {m.get('torch')}, "
+        f"Lightning {m.get('pytorch_lightning')}, Python {m.get('python')}, aelab commit "
+        f"{m.get('aelab_commit')}. Command: `{results.get('command')}`.",
+        "",
+    ]
+    if rows := results.get("train"):
+        cfg = results["train_config"]
+        lines += [
+            "## Training throughput: suite against a hand-written loop",
+            "",
+            f"MNIST, batch 128, Adam, {cfg['epochs']} epochs per run, {cfg['repeats']} runs "
+            f"per side alternating in one process; conv rows on the first {cfg['conv_limit']} "
+            "training images. samples/s: median (min-max) of wall clock over training batches. "
+            "ratio: suite / hand of the medians (wall; CPU time in brackets). weights: the "
+            "largest difference between the two sides' final weights (0: the same computation). "
+            "Peak memory: resident set of a fresh process running one epoch of one side.",
+            "",
+            "| family | network | suite samples/s | hand samples/s | ratio (CPU) | target | weights | peak MB suite / hand |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for r in rows:
+            s, h = r["suite"], r["hand"]
+            target = TARGETS.get(r["family"]) if r["network"] == "mlp" else None
+            verdict = (
+                "" if target is None else f"{target} {'met' if r['ratio'] >= target else 'missed'}"
+            )
+            lines.append(
+                f"| {r['family']} | {r['network']} | {s['median']:.0f} ({s['min']:.0f}-{s['max']:.0f}) "
+                f"| {h['median']:.0f} ({h['min']:.0f}-{h['max']:.0f}) | {r['ratio']:.3f} ({r['cpu_ratio']:.3f}) "
+                f"| {verdict} | {r['max_weight_diff']} | {r['peak_rss_mb']['suite']:.0f} / {r['peak_rss_mb']['hand']:.0f} |"
+            )
+        lines.append("")
+    if st := results.get("startup"):
+        lines += [
+            "## Start-up",
+            "",
+            f"Median of {st['repeats']} launches: `aelab-train --help` {st['help_s']} s; launch "
+            f"to the end of the first training step of `aelab-train model=ae dataset=mnist` "
+            f"(no logger) {st['first_step_s']} s (target < 5 s).",
+            "",
+        ]
+    if peer := results.get("peer"):
+        lines += [
+            "## Peer: pythae",
+            "",
+            "Same networks, data, batch and optimizer; samples/s over each library's whole "
+            "training call, median (min-max) of alternating runs (`peer_pythae.py`).",
+            "",
+            "| model | aelab samples/s | pythae samples/s | aelab / pythae |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, r in peer.items():
+            a, p = r["aelab"], r["pythae"]
+            lines.append(
+                f"| {name} | {a['median']:.0f} ({a['min']:.0f}-{a['max']:.0f}) | "
+                f"{p['median']:.0f} ({p['min']:.0f}-{p['max']:.0f}) | {r['ratio']} |"
+            )
+        lines.append("")
+    if mr := results.get("multirun"):
+        lines += [
+            "## Multirun throughput",
+            "",
+            f"`aelab-train -m {mr['grid']}` ({mr['jobs']} jobs on digits), wall time end to "
+            f"end: sequential {mr['sequential_s']} s, `launcher=joblib` (2 jobs, 1 thread each) "
+            f"{mr['joblib_s']} s: ratio of medians **{mr['ratio']}**.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
+    p.add_argument("--families", nargs="+", default=list(throughput.FAMILIES))
+    p.add_argument("--networks", nargs="+", default=["mlp", "conv"])
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--conv-limit", type=int, default=4096)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = p.parse_args(argv)
+    raw = args.out.with_suffix(".json")
+    results = json.loads(raw.read_text()) if raw.is_file() else {}
+    results["machine"] = throughput.machine()
+    results["command"] = "python bench/run.py " + " ".join(
+        argv if argv is not None else sys.argv[1:]
+    )
+    if "train" in args.sections:
+        results["train_config"] = {k: getattr(args, k) for k in ("epochs", "repeats", "conv_limit")}
+        results["train"] = [train_row(f, n, args) for n in args.networks for f in args.families]
+    if "startup" in args.sections:
+        bench_args = throughput.parse_args(["--model", "ae", "--dataset", "mnist"])
+        results["startup"] = throughput.startup(bench_args, repeats=args.repeats)
+    if "peer" in args.sections:
+        import peer_pythae
+
+        results["peer"] = peer_pythae.main(["--repeats", str(args.repeats)])
+    if "multirun" in args.sections:
+        import multirun
+
+        results["multirun"] = multirun.main(["--repeats", str(max(1, args.repeats - 1))])
+    raw.write_text(json.dumps(results, indent=2) + "\n")
+    text = render(results)
+    args.out.write_text(text + "\n")
+    print("\n" + text)
+    print(f"written: {args.out}, {raw}")
+    return results
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("WANDB_MODE", "disabled")
+    main()
