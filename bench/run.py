@@ -122,18 +122,20 @@ def render(results: dict[str, Any]) -> str:
         lines += [
             "## Peer: pythae",
             "",
-            "Same networks, data, batch and optimizer; samples/s over each library's whole "
-            "training call, median (min-max) of alternating runs (`peer_pythae.py`).",
+            "Same networks, data, batch and optimizer; samples/s over each library's training "
+            "loop and over its whole training call (set-up and final save included), median "
+            "(min-max) of alternating runs (`peer_pythae.py`).",
             "",
-            "| model | aelab samples/s | pythae samples/s | aelab / pythae |",
-            "| --- | --- | --- | --- |",
+            "| model | clock | aelab samples/s | pythae samples/s | aelab / pythae |",
+            "| --- | --- | --- | --- | --- |",
         ]
-        for name, r in peer.items():
-            a, p = r["aelab"], r["pythae"]
-            lines.append(
-                f"| {name} | {a['median']:.0f} ({a['min']:.0f}-{a['max']:.0f}) | "
-                f"{p['median']:.0f} ({p['min']:.0f}-{p['max']:.0f}) | {r['ratio']} |"
-            )
+        for name, clocks in peer.items():
+            for clock, r in clocks.items():
+                a, p = r["aelab"], r["pythae"]
+                lines.append(
+                    f"| {name} | {clock} | {a['median']:.0f} ({a['min']:.0f}-{a['max']:.0f}) | "
+                    f"{p['median']:.0f} ({p['min']:.0f}-{p['max']:.0f}) | {r['ratio']} |"
+                )
         lines.append("")
     if mr := results.get("multirun"):
         lines += [

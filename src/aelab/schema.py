@@ -111,8 +111,8 @@ RANGES: dict[str, Range] = {
     "trainer.accumulate_grad_batches": AT_LEAST_ONE,
     "trainer.gradient_clip_val": POSITIVE,
     "trainer.limit_train_batches": POSITIVE,
-    "trainer.limit_val_batches": POSITIVE,
-    "trainer.limit_test_batches": POSITIVE,
+    "trainer.limit_val_batches": NON_NEGATIVE,  # 0: no validation
+    "trainer.limit_test_batches": NON_NEGATIVE,
 }
 
 
