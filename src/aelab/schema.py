@@ -110,7 +110,7 @@ RANGES: dict[str, Range] = {
     "trainer.check_val_every_n_epoch": AT_LEAST_ONE,
     "trainer.accumulate_grad_batches": AT_LEAST_ONE,
     "trainer.gradient_clip_val": POSITIVE,
-    "trainer.limit_train_batches": POSITIVE,
+    "trainer.limit_train_batches": NON_NEGATIVE,  # 0: no training (an untrained baseline)
     "trainer.limit_val_batches": NON_NEGATIVE,  # 0: no validation
     "trainer.limit_test_batches": NON_NEGATIVE,
 }
