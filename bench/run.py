@@ -8,6 +8,7 @@ Sections (``--sections`` runs some of them and keeps the others' last figures):
   process (``throughput.py``), for ae, vae, aae, wae and dae with the MLP and the conv
   network on MNIST; median, min-max spread, ratio; peak resident memory of each side, each
   run once in a fresh process.
+- ``overhead``: Lightning's own loop per step, on a trivial model (``lightning_overhead.py``).
 - ``startup``: ``aelab-train --help``, and launch to the end of the first training step.
 - ``peer``: against pythae on the same networks (``peer_pythae.py``; needs ``.[bench]``).
 - ``multirun``: a grid of 8 small jobs on digits, sequential against ``launcher=joblib``.
@@ -31,8 +32,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import throughput  # noqa: E402  (bench/ is not a package)
 
-SECTIONS = ("train", "startup", "peer", "multirun")
+SECTIONS = ("train", "overhead", "startup", "peer", "multirun")
 TARGETS = {"ae": 0.95, "vae": 0.95, "aae": 0.90, "wae": 0.90}  # issue 8, MLP rows
+PEER_TARGET = 1.5  # issue 8: aelab / pythae training throughput on the same VAE
 
 
 def train_row(family: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -70,6 +72,11 @@ def train_row(family: str, network: str, args: argparse.Namespace) -> dict[str, 
     }
 
 
+def _spread(samples: dict[str, float]) -> str:
+    """``median (min-max)`` of samples/s."""
+    return f"{samples['median']:.0f} ({samples['min']:.0f}-{samples['max']:.0f})"
+
+
 def render(results: dict[str, Any]) -> str:
     """``results.md`` from the raw figures."""
     m = results.get("machine", {})
@@ -104,11 +111,22 @@ def render(results: dict[str, Any]) -> str:
                 "" if target is None else f"{target} {'met' if r['ratio'] >= target else 'missed'}"
             )
             lines.append(
-                f"| {r['family']} | {r['network']} | {s['median']:.0f} ({s['min']:.0f}-{s['max']:.0f}) "
-                f"| {h['median']:.0f} ({h['min']:.0f}-{h['max']:.0f}) | {r['ratio']:.3f} ({r['cpu_ratio']:.3f}) "
-                f"| {verdict} | {r['max_weight_diff']} | {r['peak_rss_mb']['suite']:.0f} / {r['peak_rss_mb']['hand']:.0f} |"
+                f"| {r['family']} | {r['network']} | {_spread(s)} | {_spread(h)} "
+                f"| {r['ratio']:.3f} ({r['cpu_ratio']:.3f}) | {verdict} | {r['max_weight_diff']} "
+                f"| {r['peak_rss_mb']['suite']:.0f} / {r['peak_rss_mb']['hand']:.0f} |"
             )
         lines.append("")
+    if oh := results.get("overhead"):
+        lines += [
+            "## Lightning's loop alone",
+            "",
+            f"A trivial model (Linear(4, 4), batch of one, one thread), µs per step: "
+            f"`pl.Trainer` {oh['lightning']} (without checkpointing "
+            f"{oh['lightning_no_checkpoint']}), plain loop {oh['hand']}: Lightning's loop costs "
+            f"**{oh['overhead_us']} µs per step**, the floor of the overhead in the table above "
+            "(`lightning_overhead.py`).",
+            "",
+        ]
     if st := results.get("startup"):
         lines += [
             "## Start-up",
@@ -131,11 +149,16 @@ def render(results: dict[str, Any]) -> str:
         ]
         for name, clocks in peer.items():
             for clock, r in clocks.items():
-                a, p = r["aelab"], r["pythae"]
                 lines.append(
-                    f"| {name} | {clock} | {a['median']:.0f} ({a['min']:.0f}-{a['max']:.0f}) | "
-                    f"{p['median']:.0f} ({p['min']:.0f}-{p['max']:.0f}) | {r['ratio']} |"
+                    f"| {name} | {clock} | {_spread(r['aelab'])} | {_spread(r['pythae'])} "
+                    f"| {r['ratio']} |"
                 )
+        if vae := peer.get("vae"):
+            ratio = vae["loop"]["ratio"]
+            verdict = "met" if ratio >= PEER_TARGET else "missed"
+            lines.append(
+                f"\nTarget: aelab / pythae >= {PEER_TARGET} on the VAE: {verdict} ({ratio})."
+            )
         lines.append("")
     if mr := results.get("multirun"):
         lines += [
@@ -169,13 +192,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "train" in args.sections:
         results["train_config"] = {k: getattr(args, k) for k in ("epochs", "repeats", "conv_limit")}
         results["train"] = [train_row(f, n, args) for n in args.networks for f in args.families]
+    if "overhead" in args.sections:
+        import lightning_overhead
+
+        results["overhead"] = lightning_overhead.main(["--repeats", str(args.repeats)])
     if "startup" in args.sections:
         bench_args = throughput.parse_args(["--model", "ae", "--dataset", "mnist"])
         results["startup"] = throughput.startup(bench_args, repeats=args.repeats)
     if "peer" in args.sections:
         import peer_pythae
 
-        results["peer"] = peer_pythae.main(["--repeats", str(args.repeats)])
+        threads = ["--threads", str(args.threads)] if args.threads else []
+        results["peer"] = peer_pythae.main(["--repeats", str(args.repeats), *threads])
     if "multirun" in args.sections:
         import multirun
 

@@ -81,12 +81,18 @@ def test_seed_repeats_metrics_exactly(train, tmp_path: Path) -> None:
             "network.likelihood=gaussian",
             "model.latent_dim=2",
         ),
-        ("network=conv", "network.channels=8"),
+        # the opt-in fast paths for conv networks ride along (issue 8)
+        (
+            "network=conv",
+            "network.channels=8",
+            "channels_last=true",
+            "trainer.precision=bf16-mixed",
+        ),
         ("model=pca", "model.latent_dim=10"),
         ("logger=tensorboard",),
         ("scheduler=cosine", "optimizer=sgd"),
     ],
-    ids=["toy2d", "conv", "pca", "tensorboard", "sgd-cosine"],
+    ids=["toy2d", "conv-bf16-channels-last", "pca", "tensorboard", "sgd-cosine"],
 )
 def test_config_combinations_run(train, overrides: tuple[str, ...]) -> None:
     run = train(*overrides, "trainer.max_epochs=2")

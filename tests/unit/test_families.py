@@ -488,3 +488,16 @@ def test_compile_networks_keeps_the_checkpoint_keys():
     model.compile_networks()
     assert list(model.state_dict()) == keys
     assert model.encoder._compiled_call_impl is not None
+
+
+def test_check_finite_names_the_split_and_the_metric():
+    """The divergence guard's sentence names the first non-finite value, train or val."""
+    from aelab.errors import DivergedError
+
+    model = Autoencoder((1, 8, 8), 4, network=functools.partial(aelab.nets.mlp, hidden=(16,)))
+    model.check_finite({"loss": torch.tensor(1.0), "recon_sse": 2.0}, "val")  # finite: silent
+    values = {"loss": torch.tensor(1.0), "recon_sse": torch.tensor([0.5, float("inf")])}
+    with pytest.raises(DivergedError, match=r"step 0: val/recon_sse is not finite"):
+        model.check_finite(values, "val")
+    with pytest.raises(DivergedError, match=r"train/loss is not finite"):
+        model.check_finite({"loss": torch.tensor(float("nan"))})

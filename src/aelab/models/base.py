@@ -89,13 +89,14 @@ class SuiteModule(pl.LightningModule):
             _set_rng_states(states)
 
     # --- divergence: stop before a NaN reaches a metric or a checkpoint ----------------------
-    def check_finite(self, values: dict[str, Tensor]) -> None:
+    def check_finite(self, values: dict[str, Tensor], stage: str = "train") -> None:
         """Raise :class:`DivergedError` naming the first of ``values`` that is NaN or infinite.
-        Called on logging steps (a check costs a host sync) and before every validation, so
-        the epoch-end checkpoint never holds diverged weights."""
+        Called on logging steps (a check costs a host sync), on the epoch metrics of training
+        and validation, and on the weights before every validation, so the epoch-end
+        checkpoint never holds diverged weights."""
         for name, value in values.items():
-            if not torch.isfinite(value).all():
-                raise DivergedError(self.global_step, f"train/{name}")
+            if not torch.isfinite(torch.as_tensor(value)).all():
+                raise DivergedError(self.global_step, f"{stage}/{name}")
 
     def on_validation_epoch_start(self) -> None:
         if self.trainer.sanity_checking:
@@ -126,7 +127,9 @@ class SuiteModule(pl.LightningModule):
         means = self.__dict__.setdefault("_split_means", {}).setdefault(stage, {})
         for key, value in values.items():
             if key not in means:
-                means[key] = MeanMetric().to(value.device)
+                # no NaN check per update (a host sync): a NaN reaches the epoch value, where
+                # the divergence guard reports it
+                means[key] = MeanMetric(nan_strategy="disable").to(value.device)
             means[key].update(value.detach().float(), weight=n)
 
     def epoch_values(self, stage: str) -> dict[str, Tensor]:
@@ -136,6 +139,8 @@ class SuiteModule(pl.LightningModule):
 
     def _log_epoch_metrics(self, stage: str) -> None:
         values = self.epoch_values(stage)
+        if stage != "test" and not self.trainer.sanity_checking:
+            self.check_finite(values, stage)
         # compute() has already reduced across processes; sync_dist only silences a warning
         self.log_dict({f"{stage}/{k}": v for k, v in values.items()}, sync_dist=True)
 
