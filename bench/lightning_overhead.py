@@ -15,6 +15,7 @@ import logging
 import statistics
 import time
 import warnings
+from collections.abc import Iterator
 
 import pytorch_lightning as pl
 import torch
@@ -32,8 +33,18 @@ class _Tiny(pl.LightningModule):
         return torch.optim.Adam(self.parameters())
 
 
-def _batches(x: torch.Tensor) -> list[tuple[torch.Tensor]]:
-    return [(x[i : i + 1],) for i in range(len(x))]
+class _Batches:
+    """Batches of one row (an iterable: a list would read as several data loaders)."""
+
+    def __init__(self, x: torch.Tensor) -> None:
+        self.x = x
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor]]:
+        for i in range(len(self.x)):
+            yield (self.x[i : i + 1],)
+
+    def __len__(self) -> int:
+        return len(self.x)
 
 
 def lightning_us(x: torch.Tensor, checkpointing: bool) -> float:
@@ -46,7 +57,7 @@ def lightning_us(x: torch.Tensor, checkpointing: bool) -> float:
         accelerator="cpu",
         default_root_dir="/tmp/aelab-lightning-overhead",
     )
-    model, batches = _Tiny(), _batches(x)
+    model, batches = _Tiny(), _Batches(x)
     start = time.perf_counter()
     trainer.fit(model, batches)
     return (time.perf_counter() - start) / len(x) * 1e6
@@ -56,7 +67,7 @@ def hand_us(x: torch.Tensor) -> float:
     net = torch.nn.Linear(4, 4)
     opt = torch.optim.Adam(net.parameters())
     start = time.perf_counter()
-    for (b,) in _batches(x):
+    for (b,) in _Batches(x):
         loss = net(b).pow(2).mean()
         opt.zero_grad()
         loss.backward()

@@ -19,7 +19,7 @@ from typing import Any
 GRID = (
     "model=ae,vae,aae,wae",
     "seed=0,1",
-    "trainer.max_epochs=5",
+    "trainer.max_epochs=25",
     "logger=none",
     "callbacks.progress_bar=null",
     "callbacks.reconstruction_grid=null",

@@ -6,8 +6,9 @@ Sections (``--sections`` runs some of them and keeps the others' last figures):
 - ``train``: training samples/s of the suite against a hand-written PyTorch loop doing the
   same steps with the same network, data, batch size and optimizer, alternating in one
   process (``throughput.py``), for ae, vae, aae, wae and dae with the MLP and the conv
-  network on MNIST; median, min-max spread, ratio; peak resident memory of each side, each
-  run once in a fresh process.
+  network on MNIST; median, min-max spread, ratio.
+- ``memory``: peak resident memory of each side of each ``train`` row, one epoch in a fresh
+  process.
 - ``overhead``: Lightning's own loop per step, on a trivial model (``lightning_overhead.py``).
 - ``startup``: ``aelab-train --help``, and launch to the end of the first training step.
 - ``peer``: against pythae on the same networks (``peer_pythae.py``; needs ``.[bench]``).
@@ -32,31 +33,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import throughput  # noqa: E402  (bench/ is not a package)
 
-SECTIONS = ("train", "overhead", "startup", "peer", "multirun")
+SECTIONS = ("train", "memory", "overhead", "startup", "peer", "multirun")
 TARGETS = {"ae": 0.95, "vae": 0.95, "aae": 0.90, "wae": 0.90}  # issue 8, MLP rows
 PEER_TARGET = 1.5  # issue 8: aelab / pythae training throughput on the same VAE
 
 
 def train_row(family: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Suite against hand-written loop for one family and network, and each side's peak memory."""
-    argv = [
-        "--model", family, "--dataset", "mnist", "--network", network,
-        "--epochs", str(args.epochs), "--repeats", str(args.repeats),
-    ]  # fmt: skip
-    if network == "conv":
-        argv += ["--limit", str(args.conv_limit)]
-    if args.threads:
-        argv += ["--threads", str(args.threads)]
+    """Suite against hand-written loop for one family and network."""
     with tempfile.TemporaryDirectory() as tmp:
-        result = throughput.main([*argv, "--out", f"{tmp}/row.json"])
-        for side in ("suite", "hand"):
-            out = subprocess.run(
-                [sys.executable, str(HERE / "throughput.py"), *argv, "--epochs", "1",
-                 "--side", side, "--out", f"{tmp}/side.json"],
-                capture_output=True, text=True, check=True,
-            ).stdout  # fmt: skip
-            peak = [ln.split()[1] for ln in out.splitlines() if ln.startswith("PEAK_RSS_MB")]
-            result[f"peak_rss_mb_{side}"] = float(peak[0])
+        result = throughput.main([*_row_argv(family, network, args), "--out", f"{tmp}/row.json"])
     return {
         "family": family,
         "network": network,
@@ -68,8 +53,34 @@ def train_row(family: str, network: str, args: argparse.Namespace) -> dict[str, 
         "max_weight_diff": max(
             (d for d in result["max_weight_diff"] if d is not None), default=None
         ),
-        "peak_rss_mb": {s: result[f"peak_rss_mb_{s}"] for s in ("suite", "hand")},
     }
+
+
+def memory_row(family: str, network: str, args: argparse.Namespace) -> dict[str, Any]:
+    """Peak resident memory of each side, each running one epoch in a fresh process."""
+    peaks = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for side in ("suite", "hand"):
+            out = subprocess.run(
+                [sys.executable, str(HERE / "throughput.py"), *_row_argv(family, network, args),
+                 "--epochs", "1", "--side", side, "--out", f"{tmp}/side.json"],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            peak = [ln.split()[1] for ln in out.splitlines() if ln.startswith("PEAK_RSS_MB")]
+            peaks[side] = float(peak[0])
+    return {"family": family, "network": network, "peak_rss_mb": peaks}
+
+
+def _row_argv(family: str, network: str, args: argparse.Namespace) -> list[str]:
+    argv = [
+        "--model", family, "--dataset", "mnist", "--network", network,
+        "--epochs", str(args.epochs), "--repeats", str(args.repeats),
+    ]  # fmt: skip
+    if network == "conv":
+        argv += ["--limit", str(args.conv_limit)]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
+    return argv
 
 
 def _spread(samples: dict[str, float]) -> str:
@@ -104,8 +115,11 @@ def render(results: dict[str, Any]) -> str:
             "| family | network | suite samples/s | hand samples/s | ratio (CPU) | target | weights | peak MB suite / hand |",
             "| --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
+        peaks = {(m["family"], m["network"]): m["peak_rss_mb"] for m in results.get("memory", [])}
         for r in rows:
             s, h = r["suite"], r["hand"]
+            peak = peaks.get((r["family"], r["network"]))
+            peak_text = f"{peak['suite']:.0f} / {peak['hand']:.0f}" if peak else "-"
             target = TARGETS.get(r["family"]) if r["network"] == "mlp" else None
             verdict = (
                 "" if target is None else f"{target} {'met' if r['ratio'] >= target else 'missed'}"
@@ -113,7 +127,7 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {r['family']} | {r['network']} | {_spread(s)} | {_spread(h)} "
                 f"| {r['ratio']:.3f} ({r['cpu_ratio']:.3f}) | {verdict} | {r['max_weight_diff']} "
-                f"| {r['peak_rss_mb']['suite']:.0f} / {r['peak_rss_mb']['hand']:.0f} |"
+                f"| {peak_text} |"
             )
         lines.append("")
     if oh := results.get("overhead"):
@@ -186,12 +200,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     raw = args.out.with_suffix(".json")
     results = json.loads(raw.read_text()) if raw.is_file() else {}
     results["machine"] = throughput.machine()
+    if args.threads:
+        results["machine"]["torch_threads"] = args.threads
     results["command"] = "python bench/run.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
     if "train" in args.sections:
         results["train_config"] = {k: getattr(args, k) for k in ("epochs", "repeats", "conv_limit")}
         results["train"] = [train_row(f, n, args) for n in args.networks for f in args.families]
+    if "memory" in args.sections:
+        results["memory"] = [memory_row(f, n, args) for n in args.networks for f in args.families]
     if "overhead" in args.sections:
         import lightning_overhead
 

@@ -429,6 +429,16 @@ def startup(args: argparse.Namespace, repeats: int) -> dict[str, Any]:
     }
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory since its ``exec``: ``VmHWM``. (``ru_maxrss`` is
+    no use here: Linux carries it across ``exec``, so a child started by a large parent
+    reports the parent's peak.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
 # --- report ------------------------------------------------------------------------------
 def machine() -> dict[str, Any]:
     """CPU, cores, load and library versions of this run."""
@@ -506,10 +516,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         cfg, _ = compose(args, tmp)
     if args.side:  # one side in a fresh process: its peak memory
-        import resource
-
         run_suite(args) if args.side == "suite" else run_hand(cfg, train_data(cfg))
-        print(f"PEAK_RSS_MB {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f}")
+        print(f"PEAK_RSS_MB {peak_rss_mb():.1f}")
         return {}
     data = train_data(cfg)
     print(
