@@ -1,6 +1,11 @@
-"""Multirun throughput: the same grid of small jobs on digits, run one after another (Hydra's
-basic launcher, torch's default threads) and two at a time (``launcher=joblib``: n_jobs=2,
-one thread per job). Prints the wall time of each, end to end as the user waits for it.
+"""Multirun throughput: the same grid of small jobs on digits, run three ways, wall time end
+to end as the user waits for it:
+
+- ``sequential``: Hydra's basic launcher, one job after another, torch's default threads
+  (one per core: a single job already uses part of the second core);
+- ``sequential_1thread``: the same with one thread (``OMP_NUM_THREADS=1``), the work that
+  ``joblib`` splits over the cores;
+- ``joblib``: ``launcher=joblib``, two jobs at a time, one thread each.
 
     python bench/multirun.py --repeats 2
 """
@@ -26,15 +31,22 @@ GRID = (
     "callbacks.sample_grid=null",
     "callbacks.latent_scatter=null",
 )
+# mode -> (launcher, environment)
+MODES: dict[str, tuple[str | None, dict[str, str]]] = {
+    "sequential": (None, {}),
+    "sequential_1thread": (None, {"OMP_NUM_THREADS": "1"}),
+    "joblib": ("joblib", {}),
+}
 
 
-def sweep(launcher: str | None) -> float:
-    """Wall seconds of ``aelab-train -m GRID`` with the given launcher."""
+def sweep(mode: str) -> float:
+    """Wall seconds of ``aelab-train -m GRID`` run the given way."""
+    launcher, extra_env = MODES[mode]
     with tempfile.TemporaryDirectory(prefix="aelab-multirun-") as tmp:
         cmd = [sys.executable, "-m", "aelab.train", "-m", *GRID, f"hydra.sweep.dir={tmp}"]
         if launcher:
             cmd.append(f"launcher={launcher}")
-        env = {**os.environ, "WANDB_MODE": "disabled"}
+        env = {**os.environ, "WANDB_MODE": "disabled", **extra_env}
         start = time.perf_counter()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
         seconds = time.perf_counter() - start
@@ -47,20 +59,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=2)
     args = p.parse_args(argv)
-    times: dict[str, list[float]] = {"sequential": [], "joblib": []}
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
     for r in range(args.repeats):
-        for name in ("sequential", "joblib") if r % 2 == 0 else ("joblib", "sequential"):
-            times[name].append(sweep(None if name == "sequential" else "joblib"))
-            print(f"  repeat {r + 1} {name:10s} {times[name][-1]:6.1f} s", flush=True)
+        for mode in list(MODES) if r % 2 == 0 else list(MODES)[::-1]:
+            times[mode].append(sweep(mode))
+            print(f"  repeat {r + 1} {mode:18s} {times[mode][-1]:6.1f} s", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     result = {
         "jobs": 8,
         "grid": " ".join(GRID),
-        "sequential_s": [round(t, 1) for t in times["sequential"]],
-        "joblib_s": [round(t, 1) for t in times["joblib"]],
+        **{f"{mode}_s": [round(t, 1) for t in times[mode]] for mode in MODES},
         "ratio": round(med["joblib"] / med["sequential"], 2),
+        "ratio_1thread": round(med["joblib"] / med["sequential_1thread"], 2),
     }
-    print(f"joblib / sequential wall time: {result['ratio']}")
+    print(
+        f"joblib / sequential wall time: {result['ratio']}; "
+        f"joblib / sequential with one thread: {result['ratio_1thread']}"
+    )
     return result
 
 

@@ -179,8 +179,11 @@ def render(results: dict[str, Any]) -> str:
             "## Multirun throughput",
             "",
             f"`aelab-train -m {mr['grid']}` ({mr['jobs']} jobs on digits), wall time end to "
-            f"end: sequential {mr['sequential_s']} s, `launcher=joblib` (2 jobs, 1 thread each) "
-            f"{mr['joblib_s']} s: ratio of medians **{mr['ratio']}**.",
+            f"end, each way run {len(mr['joblib_s'])} times: one job after another with "
+            f"torch's default threads {mr['sequential_s']} s, the same with one thread "
+            f"{mr.get('sequential_1thread_s')} s, `launcher=joblib` (2 jobs at a time, one "
+            f"thread each) {mr['joblib_s']} s. joblib / sequential, ratio of medians: "
+            f"**{mr['ratio']}** (default threads), **{mr.get('ratio_1thread')}** (one thread).",
             "",
         ]
     return "\n".join(lines)
