@@ -71,6 +71,15 @@ def memory_row(family: str, network: str, args: argparse.Namespace) -> dict[str,
     return {"family": family, "network": network, "peak_rss_mb": peaks}
 
 
+def _merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows just measured, and the earlier ones they do not replace, in table order."""
+    rows = {(r["family"], r["network"]): r for r in [*old, *new]}
+    order = {(f, n): i for i, (n, f) in enumerate(
+        (n, f) for n in ("mlp", "conv") for f in throughput.FAMILIES
+    )}  # fmt: skip
+    return sorted(rows.values(), key=lambda r: order.get((r["family"], r["network"]), len(order)))
+
+
 def _row_argv(family: str, network: str, args: argparse.Namespace) -> list[str]:
     argv = [
         "--model", family, "--dataset", "mnist", "--network", network,
@@ -95,9 +104,9 @@ def render(results: dict[str, Any]) -> str:
         "# Benchmark results",
         "",
         f"Measured {m.get('date')} on {m.get('cpu')} ({m.get('logical_cpus')} logical CPUs, "
-        f"{m.get('torch_threads')} torch threads), CPU only; torch {m.get('torch')}, "
+        f"torch threads: {m.get('torch_threads')}), CPU only; torch {m.get('torch')}, "
         f"Lightning {m.get('pytorch_lightning')}, Python {m.get('python')}, aelab commit "
-        f"{m.get('aelab_commit')}. Command: `{results.get('command')}`.",
+        f"{m.get('aelab_commit')}. Commands, in order: {'; '.join(results.get('commands', []))}.",
         "",
     ]
     if rows := results.get("train"):
@@ -205,14 +214,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results["machine"] = throughput.machine()
     if args.threads:
         results["machine"]["torch_threads"] = args.threads
-    results["command"] = "python bench/run.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
-    )
+    command = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    # a partial rerun keeps the other sections' figures: the list says what made each
+    runs = [] if set(args.sections) == set(SECTIONS) else results.get("commands", [])
+    results["commands"] = [*runs, f"{results['machine']['date'][:16]} `{command.strip()}`"]
     if "train" in args.sections:
         results["train_config"] = {k: getattr(args, k) for k in ("epochs", "repeats", "conv_limit")}
-        results["train"] = [train_row(f, n, args) for n in args.networks for f in args.families]
+        rows = [train_row(f, n, args) for n in args.networks for f in args.families]
+        results["train"] = _merge(results.get("train", []), rows)
     if "memory" in args.sections:
-        results["memory"] = [memory_row(f, n, args) for n in args.networks for f in args.families]
+        rows = [memory_row(f, n, args) for n in args.networks for f in args.families]
+        results["memory"] = _merge(results.get("memory", []), rows)
     if "overhead" in args.sections:
         import lightning_overhead
 
