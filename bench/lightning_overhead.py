@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
+import tempfile
 import time
 import warnings
 from collections.abc import Iterator
@@ -48,19 +49,20 @@ class _Batches:
 
 
 def lightning_us(x: torch.Tensor, checkpointing: bool) -> float:
-    trainer = pl.Trainer(
-        max_epochs=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=checkpointing,
-        accelerator="cpu",
-        default_root_dir="/tmp/aelab-lightning-overhead",
-    )
-    model, batches = _Tiny(), _Batches(x)
-    start = time.perf_counter()
-    trainer.fit(model, batches)
-    return (time.perf_counter() - start) / len(x) * 1e6
+    with tempfile.TemporaryDirectory(prefix="aelab-lightning-overhead-") as tmp:
+        trainer = pl.Trainer(
+            max_epochs=1,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            enable_checkpointing=checkpointing,
+            accelerator="cpu",
+            default_root_dir=tmp,
+        )
+        model, batches = _Tiny(), _Batches(x)
+        start = time.perf_counter()
+        trainer.fit(model, batches)
+        return (time.perf_counter() - start) / len(x) * 1e6
 
 
 def hand_us(x: torch.Tensor) -> float:
