@@ -16,6 +16,9 @@ Models both libraries have, and how their objectives are matched:
 - ``wae_mmd``: aelab ``model=ae prior_loss=mmd network.likelihood=gaussian`` vs pythae
   ``WAE_MMD`` (IMQ kernel), both MSE plus an MMD penalty against N(0, I).
 
+pythae's ``Adversarial_AE`` is not compared: its batch is one combined autoencoder step and
+one discriminator step, aelab's ``aae`` three phases, so they do different work.
+
     pip install -e ".[bench]"
     AELAB_DATA_DIR=/work/shared/data python bench/peer_pythae.py --models vae ae wae_mmd
 """
