@@ -467,6 +467,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "aelab_commit": commit,
         "platform": platform.platform(),
+        "cuda_devices": torch.cuda.device_count(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "loadavg_start": [round(x, 2) for x in os.getloadavg()],
     }
