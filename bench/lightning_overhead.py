@@ -11,15 +11,18 @@ cannot run faster than T + this overhead under Lightning's automatic optimizatio
 from __future__ import annotations
 
 import argparse
-import logging
 import statistics
+import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytorch_lightning as pl
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import throughput  # noqa: E402  (bench/ is not a package)
 
 
 class _Tiny(pl.LightningModule):
@@ -81,20 +84,25 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
-    warnings.filterwarnings("ignore")
-    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
-    torch.set_num_threads(1)
     x = torch.randn(args.steps, 4)
     runs: dict[str, list[float]] = {"lightning": [], "lightning_no_checkpoint": [], "hand": []}
-    for _ in range(args.repeats):
-        runs["hand"].append(hand_us(x))
-        runs["lightning"].append(lightning_us(x, checkpointing=True))
-        runs["lightning_no_checkpoint"].append(lightning_us(x, checkpointing=False))
+    threads = torch.get_num_threads()  # restored: run.py goes on in this process
+    torch.set_num_threads(args.threads)
+    try:
+        with throughput.quiet():
+            for _ in range(args.repeats):
+                runs["hand"].append(hand_us(x))
+                runs["lightning"].append(lightning_us(x, checkpointing=True))
+                runs["lightning_no_checkpoint"].append(lightning_us(x, checkpointing=False))
+    finally:
+        torch.set_num_threads(threads)
     med = {k: round(statistics.median(v), 1) for k, v in runs.items()}
     med["overhead_us"] = round(med["lightning"] - med["hand"], 1)
+    med["threads"] = args.threads
     print(
-        f"us/step (median of {args.repeats}): Lightning {med['lightning']}, without "
+        f"us/step (median of {args.repeats}, {args.threads} thread(s)): Lightning {med['lightning']}, without "
         f"checkpointing {med['lightning_no_checkpoint']}, plain loop {med['hand']}; "
         f"Lightning's loop costs {med['overhead_us']} us per step"
     )

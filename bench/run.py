@@ -35,6 +35,7 @@ import throughput  # noqa: E402  (bench/ is not a package)
 
 SECTIONS = ("train", "memory", "overhead", "startup", "peer", "multirun")
 TARGETS = {"ae": 0.95, "vae": 0.95, "aae": 0.90, "wae": 0.90}  # issue 8, MLP rows
+NETWORKS = ("mlp", "conv")
 PEER_TARGET = 1.5  # issue 8: aelab / pythae training throughput on the same VAE
 
 
@@ -73,11 +74,9 @@ def memory_row(family: str, network: str, args: argparse.Namespace) -> dict[str,
 
 def _merge(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows just measured, and the earlier ones they do not replace, in table order."""
-    rows = {(r["family"], r["network"]): r for r in [*old, *new]}
-    order = {(f, n): i for i, (n, f) in enumerate(
-        (n, f) for n in ("mlp", "conv") for f in throughput.FAMILIES
-    )}  # fmt: skip
-    return sorted(rows.values(), key=lambda r: order.get((r["family"], r["network"]), len(order)))
+    rows = {(r["network"], r["family"]): r for r in [*old, *new]}
+    order = [(n, f) for n in NETWORKS for f in throughput.FAMILIES]
+    return [rows[key] for key in order if key in rows]
 
 
 def _row_argv(family: str, network: str, args: argparse.Namespace) -> list[str]:
@@ -87,9 +86,12 @@ def _row_argv(family: str, network: str, args: argparse.Namespace) -> list[str]:
     ]  # fmt: skip
     if network == "conv":
         argv += ["--limit", str(args.conv_limit)]
-    if args.threads:
-        argv += ["--threads", str(args.threads)]
-    return argv
+    return argv + _threads(args)
+
+
+def _threads(args: argparse.Namespace) -> list[str]:
+    """``--threads N`` for the section scripts, when run.py was given one."""
+    return ["--threads", str(args.threads)] if args.threads else []
 
 
 def _spread(samples: dict[str, float]) -> str:
@@ -143,7 +145,8 @@ def render(results: dict[str, Any]) -> str:
         lines += [
             "## Lightning's loop alone",
             "",
-            f"A trivial model (Linear(4, 4), batch of one, one thread), µs per step: "
+            f"A trivial model (Linear(4, 4), batch of one, {oh.get('threads', 1)} thread(s)), "
+            "µs per step: "
             f"`pl.Trainer` {oh['lightning']} (without checkpointing "
             f"{oh['lightning_no_checkpoint']}), plain loop {oh['hand']}: Lightning's loop costs "
             f"**{oh['overhead_us']} µs per step**, the floor of the overhead in the table above "
@@ -195,30 +198,32 @@ def render(results: dict[str, Any]) -> str:
             f"**{mr['ratio']}** (default threads), **{mr.get('ratio_1thread')}** (one thread).",
             "",
         ]
-    if not m.get("cuda_devices"):
-        lines += [
-            "## GPU",
-            "",
-            "Not measured: this machine has no CUDA device, and `throughput.py` times the CPU "
-            "only (`trainer.accelerator=cpu`; a GPU mode with synchronised clocks is not "
-            "written yet). The GPU target (an MNIST MLP autoencoder epoch within 1.2x of the "
-            "hand-written loop, data resident on the GPU) remains open.",
-            "",
-        ]
+    lines += [
+        "## GPU",
+        "",
+        f"Not measured: `throughput.py` times the CPU only (`trainer.accelerator=cpu`; a GPU "
+        f"mode with synchronised clocks is not written yet), and this machine has "
+        f"{m.get('cuda_devices', 0)} CUDA devices. The GPU target (an MNIST MLP autoencoder "
+        "epoch within 1.2x of the hand-written loop, data resident on the GPU) remains open.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=SECTIONS)
-    p.add_argument("--families", nargs="+", default=list(throughput.FAMILIES))
-    p.add_argument("--networks", nargs="+", default=["mlp", "conv"])
+    p.add_argument(
+        "--families", nargs="+", default=list(throughput.FAMILIES), choices=throughput.FAMILIES
+    )
+    p.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--conv-limit", type=int, default=4096)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=HERE / "results.md")
     args = p.parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)  # before the measuring, not after
     raw = args.out.with_suffix(".json")
     results = json.loads(raw.read_text()) if raw.is_file() else {}
     results["machine"] = throughput.machine()
@@ -238,15 +243,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if "overhead" in args.sections:
         import lightning_overhead
 
-        results["overhead"] = lightning_overhead.main(["--repeats", str(args.repeats)])
+        results["overhead"] = lightning_overhead.main(
+            ["--repeats", str(args.repeats), *_threads(args)]
+        )
     if "startup" in args.sections:
         bench_args = throughput.parse_args(["--model", "ae", "--dataset", "mnist"])
         results["startup"] = throughput.startup(bench_args, repeats=args.repeats)
     if "peer" in args.sections:
         import peer_pythae
 
-        threads = ["--threads", str(args.threads)] if args.threads else []
-        results["peer"] = peer_pythae.main(["--repeats", str(args.repeats), *threads])
+        results["peer"] = peer_pythae.main(["--repeats", str(args.repeats), *_threads(args)])
     if "multirun" in args.sections:
         import multirun
 
