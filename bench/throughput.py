@@ -310,17 +310,20 @@ def run_hand_vae(
 def run_hand_adversarial(
     cfg: Any, data: tuple[torch.Tensor, torch.Tensor], max_steps: int | None = None
 ) -> dict[str, Any]:
-    """``model=aae`` / ``model=wae`` (deterministic encoder) as a plain loop, the three phases
-    of ``AdversarialAutoencoder.training_step`` per batch: reconstruction (Adam on encoder +
-    decoder), ``n_critic`` critic steps (the prior loss's own critic, loss and optimizer, codes
-    under ``no_grad``), then the encoder's regularization step (Adam on the encoder, critic
-    frozen). The suite's prior loss and prior objects are reused: only the loop is hand-written."""
+    """``model=aae`` / ``model=wae`` (deterministic encoder, ``update=joint``) as a plain loop,
+    the steps of ``AdversarialAutoencoder.training_step`` per batch: one joint step of encoder
+    and decoder on reconstruction + lambda * the encoder's loss against the critic (critic
+    frozen), then ``n_critic`` critic steps (the prior loss's own critic, loss and optimizer,
+    codes under ``no_grad``). The suite's prior loss and prior objects are reused: only the
+    loop is hand-written."""
     import hydra
 
     if cfg.model.get("stochastic_encoder") or cfg.model.get("gradient_clip"):
         raise SystemExit(
             "the hand-written adversarial loop has a deterministic encoder, no clipping"
         )
+    if cfg.model.get("update", "joint") != "joint":
+        raise SystemExit("the hand-written adversarial loop runs model.update=joint")
     if cfg.get("seed") is not None:
         pl.seed_everything(cfg.seed, workers=True, verbose=False)  # the call train() makes
     # train() builds the prior and the prior loss (the critic's weights) before the network
@@ -335,15 +338,19 @@ def run_hand_adversarial(
     critic_params = list(critic.parameters())
     opt_ae = adam(cfg, [*encoder.parameters(), *decoder.parameters()])
     opt_critic = prior_loss.optimizer_factory(critic_params)
-    opt_encoder = adam(cfg, encoder.parameters())
     nll, weight, n_critic = decoder.likelihood.nll, prior_loss.weight, prior_loss.n_critic
 
     def step(x: torch.Tensor) -> None:
-        # 1. reconstruction: encoder + decoder
-        loss = nll(decoder(encoder(x)), x).mean()
+        # 1. the joint step of encoder + decoder, the critic frozen
+        for p in critic_params:
+            p.requires_grad_(False)
+        z = encoder(x)
+        loss = nll(decoder(z), x).mean() + weight * prior_loss.encoder_loss(z)
         opt_ae.zero_grad(set_to_none=True)
         loss.backward()
         opt_ae.step()
+        for p in critic_params:
+            p.requires_grad_(True)
         # 2. critic steps on fixed codes
         for _ in range(n_critic):
             with torch.no_grad():
@@ -353,15 +360,6 @@ def run_hand_adversarial(
             loss.backward()
             opt_critic.step()
             prior_loss.after_critic_step()
-        # 3. regularization: the encoder against the frozen critic
-        for p in critic_params:
-            p.requires_grad_(False)
-        loss = weight * prior_loss.encoder_loss(encoder(x))
-        opt_encoder.zero_grad(set_to_none=True)
-        loss.backward()
-        opt_encoder.step()
-        for p in critic_params:
-            p.requires_grad_(True)
 
     seconds, cpu_seconds, samples = timed(step, cfg, data, max_steps)
     return hand_result(

@@ -68,10 +68,10 @@ def _short(value: Any) -> str:
 
 def load_model(ckpt_path: str) -> tuple[Any, Any, DictConfig]:
     """The model and its data module, rebuilt from the config stored in the checkpoint."""
-    from aelab.train import build, build_model
+    from aelab.assemble import build, build_model
 
     ckpt, run_cfg = read_checkpoint(ckpt_path)
     datamodule = build(run_cfg.dataset)
-    model = build_model(run_cfg, datamodule.data_shape)
+    model = build_model(run_cfg, datamodule)
     model.load_state_dict(ckpt["state_dict"])
     return model.eval(), datamodule, run_cfg

@@ -43,6 +43,7 @@ def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
             f"prior.dim={cfg.prior.get('dim')} differs from model.latent_dim={cfg.model.latent_dim}: leave prior.dim at its default ${{model.latent_dim}}."
         )
     _check_family(cfg, choices)
+    _check_prior(cfg, choices)
     _check_trainer(cfg)
 
 
@@ -74,14 +75,23 @@ def _check_trainer(cfg: DictConfig) -> None:
         )
 
 
+def _target_class(node: DictConfig | None) -> type | None:
+    return get_class(node._target_) if node and "_target_" in node else None
+
+
+def _model_name(cfg: DictConfig, choices: dict[str, str | None]) -> str:
+    family = get_class(cfg.model._target_)
+    return choices.get("model") or next(
+        (n for n, c in families().items() if c is family), cfg.model._target_
+    )
+
+
 def _check_family(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     """The family (``model._target_``) must accept the prior loss (the loss class's ``name``)."""
     family = get_class(cfg.model._target_)
-    model = choices.get("model") or next(
-        (n for n, c in families().items() if c is family), cfg.model._target_
-    )
-    node = cfg.get("prior_loss")
-    loss = get_class(node._target_).name if node and "_target_" in node else "none"
+    model = _model_name(cfg, choices)
+    loss_class = _target_class(cfg.get("prior_loss"))
+    loss = loss_class.name if loss_class else "none"
     if loss in getattr(family, "prior_losses", (loss,)):
         return
     others = [name for name, cls in families().items() if loss in cls.prior_losses]
@@ -89,3 +99,38 @@ def _check_family(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     if others:
         instead += f", or model={' or '.join(others)} for prior_loss={loss}"
     raise ConfigError(f"model={model} does not take prior_loss={loss}: {instead}.")
+
+
+def _check_prior(cfg: DictConfig, choices: dict[str, str | None]) -> None:
+    """The prior suits the family and the prior loss: a DAE or classifier takes none, every
+    prior loss and the prior-matching families need one, and the VAE's KL and IWAE bound need
+    a density that is positive on all of R^d."""
+    family = get_class(cfg.model._target_)
+    model = _model_name(cfg, choices)
+    prior_class = _target_class(cfg.get("prior"))
+    prior = choices.get("prior") or (prior_class.__name__ if prior_class else "none")
+    loss_class = _target_class(cfg.get("prior_loss"))
+    if prior_class is not None and not getattr(family, "takes_prior", True):
+        raise ConfigError(
+            f"model={model} takes no latent prior ({family.takes_prior_reason}): drop prior={prior} or use prior=none."
+        )
+    if prior_class is None and (getattr(family, "needs_prior", False) or loss_class is not None):
+        who = f"prior_loss={loss_class.name}" if loss_class is not None else f"model={model}"
+        raise ConfigError(
+            f"{who} matches the codes to a latent prior, and prior=none gives it none: use prior=gaussian, mixture, swiss_roll or uniform."
+        )
+    if (
+        prior_class is not None
+        and getattr(family, "needs_prior_density", False)
+        and not prior_class.density_everywhere
+    ):
+        from aelab.priors import Prior
+
+        why = (
+            "has no closed-form density"
+            if prior_class.log_prob is Prior.log_prob
+            else "is zero outside its support, where the Gaussian encoder puts mass, so the KL is infinite"
+        )
+        raise ConfigError(
+            f"model={model} needs a prior density on all of R^d for its KL and IWAE bound, and prior={prior} {why}: use prior=gaussian or prior=mixture, or match prior={prior} with samples (model=aae, model=wae, or model=ae prior_loss=mmd)."
+        )

@@ -80,7 +80,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from aelab.checkpoint import load_model
     from aelab.metrics.probes import code_probes
     from aelab.summary import print_metrics_table, versions, write_json_atomic
-    from aelab.train import _build_all
+    from aelab.assemble import build_all
 
     start = time.perf_counter()
     model, datamodule, run_cfg = load_model(cfg.ckpt_path)
@@ -92,7 +92,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         accelerator=cfg.accelerator,
         devices=1,
         logger=False,
-        callbacks=_build_all(cfg.callbacks),
+        callbacks=build_all(cfg.callbacks),
         enable_progress_bar=False,
         enable_model_summary=False,
     )

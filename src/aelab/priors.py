@@ -15,7 +15,14 @@ from aelab.errors import ConfigError
 
 
 class Prior(nn.Module):
-    """A distribution over R^dim."""
+    """A distribution over R^dim.
+
+    ``density_everywhere``: ``log_prob`` is finite on all of R^dim, which the VAE's KL and
+    IWAE bound need (a Gaussian posterior puts mass everywhere: against a bounded prior the
+    KL is infinite, and without a density it cannot be computed).
+    """
+
+    density_everywhere = True
 
     def __init__(self, dim: int) -> None:
         super().__init__()
@@ -62,7 +69,7 @@ class GaussianMixture(Prior):
     """Equal-weight mixture of isotropic Gaussians of std ``std``.
 
     ``layout="circle"``: k modes on a circle of radius ``radius`` (2-D; the AAE paper's
-    10-mode prior, Makhzani 2015 Fig. 4); ``"grid"``: modes on a square grid with spacing
+    10-mode prior, Makhzani 2015 Fig. 2b); ``"grid"``: modes on a square grid with spacing
     ``radius``; ``"random"``: k means drawn once from N(0, radius^2 I) (any dimension, one
     mode per class when k = number of classes).
     """
@@ -110,10 +117,13 @@ class GaussianMixture(Prior):
 
 
 class SwissRoll(Prior):
-    """The 2-D swiss roll of the AAE paper (Makhzani 2015, Fig. 2): points along a spiral arm.
+    """The 2-D swiss roll of the AAE paper (Makhzani 2015, Fig. 4c, where the discriminator is
+    also given the label; here it is matched without labels): points along a spiral arm.
 
     Its density is not defined in closed form: use a sample-based prior loss with it.
     """
+
+    density_everywhere = False
 
     def __init__(self, dim: int = 2, scale: float = 1.0, noise: float = 0.05) -> None:
         if dim != 2:
@@ -130,7 +140,9 @@ class SwissRoll(Prior):
 
 
 class UniformBox(Prior):
-    """Uniform on [low, high]^dim."""
+    """Uniform on [low, high]^dim (zero density outside the box)."""
+
+    density_everywhere = False
 
     def __init__(self, dim: int, low: float = -1.0, high: float = 1.0) -> None:
         if not high > low:

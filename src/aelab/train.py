@@ -18,42 +18,17 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from aelab.assemble import build, build_all, build_model
 from aelab.config import config_dir, validate
 from aelab.errors import AelabError, ConfigError, DivergedError, disk_error
 
 log = logging.getLogger(__name__)
 
 
-def build(node: DictConfig | None, **kwargs: Any) -> Any:
-    """Instantiate a config node; an empty group option (``none``) builds nothing."""
-    if not node or "_target_" not in node:
-        return None
-    return hydra.utils.instantiate(node, **kwargs)
-
-
-def _build_all(group: DictConfig | None) -> list[Any]:
-    """Instantiate each entry of a group of named objects (``callbacks``, ``logger``);
-    ``callbacks.NAME=null`` switches one off."""
-    return [obj for node in (group or {}).values() if (obj := build(node)) is not None]
-
-
 def _choices() -> dict[str, str | None]:
     from hydra.core.hydra_config import HydraConfig
 
     return dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
-
-
-def build_model(cfg: DictConfig, data_shape: tuple[int, ...]) -> Any:
-    """The family's LightningModule with its network, optimizer, scheduler, prior and prior loss."""
-    return build(
-        cfg.model,
-        data_shape=data_shape,
-        network=build(cfg.get("network")),
-        optimizer=build(cfg.get("optimizer")),
-        scheduler=build(cfg.get("scheduler")),
-        prior=build(cfg.get("prior")),
-        prior_loss=build(cfg.get("prior_loss")),
-    )
 
 
 def _report_divergence(
@@ -136,15 +111,15 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         pl.seed_everything(cfg.seed, workers=True, verbose=False)
 
     datamodule = build(cfg.dataset)
-    model = build_model(cfg, datamodule.data_shape)
+    model = build_model(cfg, datamodule)
     if cfg.get("channels_last"):
         model = model.to(memory_format=torch.channels_last)
     if cfg.get("compile"):
         model.compile_networks()
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
-    loggers = _build_all(cfg.get("logger"))
+    loggers = build_all(cfg.get("logger"))
     throughput = TrainThroughput()
-    callbacks = [*_build_all(cfg.get("callbacks")), throughput]
+    callbacks = [*build_all(cfg.get("callbacks")), throughput]
     try:
         trainer: pl.Trainer = build(
             cfg.trainer,

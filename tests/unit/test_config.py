@@ -131,7 +131,10 @@ def test_option_targets_build(group, option):
         assert option == "none"
         return
     if group == "network":
-        nets = hydra.utils.instantiate(node)(data_shape=(1, 8, 8), latent_dim=4, n_params=1)
+        # likelihood=auto is resolved against the data by aelab.assemble.build_model
+        nets = hydra.utils.instantiate(node)(
+            data_shape=(1, 8, 8), latent_dim=4, n_params=1, likelihood="bernoulli"
+        )
         assert nets.decoder(torch.zeros(2, 4)).shape == (2, 1, 8, 8)
     elif group == "optimizer":
         opt = hydra.utils.instantiate(node)([torch.nn.Parameter(torch.zeros(2))])
@@ -143,13 +146,9 @@ def test_option_targets_build(group, option):
         prior = hydra.utils.instantiate(node)
         assert prior.sample(3).shape == (3, cfg.model.latent_dim)
     elif group == "model":
-        network = hydra.utils.instantiate(cfg.network)
-        prior, prior_loss = (
-            hydra.utils.instantiate(cfg[k]) if cfg[k] else None for k in ("prior", "prior_loss")
-        )
-        model = hydra.utils.instantiate(
-            node, data_shape=(1, 8, 8), network=network, prior=prior, prior_loss=prior_loss
-        )
+        from aelab.assemble import build, build_model
+
+        model = build_model(cfg, build(cfg.dataset))  # digits: 1 x 8 x 8
         assert model.latent_dim == cfg.model.latent_dim
         assert type(model) is families()[option]
 

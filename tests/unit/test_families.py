@@ -1,6 +1,6 @@
 """Model families on tiny MLPs: the VAE's bounds (ELBO, IWAE) and Gaussian encoder, the plain /
-MMD autoencoder's loss, and the adversarial family's three optimizer phases, driven through a
-real Lightning Trainer."""
+MMD autoencoder's loss, and the adversarial family's joint step and Makhzani's phases, driven
+through a real Lightning Trainer."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def _vae(latent_dim: int = 2, prior=None, prior_loss=None, seed: int = 0, sharpe
     )
     with torch.no_grad():
         model.decoder.net[0].weight.mul_(sharpen)
+    model.data_is_binary = True  # scored on binary images: the Bernoulli NLL is a likelihood
     return model
 
 
@@ -220,6 +221,42 @@ def test_autoencoder_is_deterministic_without_prior_loss():
     assert torch.allclose(x_hat, out)  # step returns the raw decoder output
 
 
+def test_vae_on_grey_levels_logs_cross_entropy_not_nats():
+    """A Bernoulli decoder on grey levels is a cross-entropy, not a likelihood: no ``elbo``,
+    ``recon_xent`` instead of ``recon_nll``, ``iwae_xent`` instead of ``nll_iwae``."""
+    model = _vae(prior_loss=MMD(weight=5.0))
+    model.data_is_binary = False
+    x = torch.rand(16, *IMAGE)
+    _, logs, _ = model.step(x)
+    assert set(logs) == {"kl", "recon_xent", "mmd"}
+    model.iwae_samples = 3
+    model.test_step((x, torch.zeros(16)), 0)
+    assert set(model.epoch_values("test")) >= {"iwae_xent"}
+    # a Gaussian or continuous Bernoulli decoder is a density of grey levels: nats again
+    for likelihood in ("gaussian", "continuous_bernoulli"):
+        torch.manual_seed(0)
+        vae = VAE(
+            IMAGE, 2, network=_network(likelihood), prior=StandardGaussian(2), prior_loss=KL()
+        )
+        assert set(vae.step(x)[1]) == {"elbo", "kl", "recon_nll"}
+
+
+def test_continuous_bernoulli_is_a_normalised_density():
+    """Loaiza-Ganem & Cunningham (2019, Eq. 7): the density integrates to 1 over [0, 1] for any
+    logit, and its mean is that of the density."""
+    from aelab.nets.likelihood import ContinuousBernoulli
+
+    cb = ContinuousBernoulli()
+    logits = torch.tensor([[-4.0], [-0.5], [0.0], [1e-4], [3.0]])
+    grid = torch.linspace(0, 1, 20001)
+    dens = torch.stack([(-cb.nll(logits, x.expand(5, 1))).exp() for x in grid], 1)
+    integral = torch.trapezoid(dens, grid, dim=1)
+    assert torch.allclose(integral, torch.ones(5), atol=1e-4)
+    mean = torch.trapezoid(dens * grid, grid, dim=1)
+    assert torch.allclose(cb.mean(logits).squeeze(1), mean, atol=1e-4)
+    assert cb.is_density(binary_data=False)
+
+
 def test_autoencoder_with_mmd_is_wae_mmd():
     torch.manual_seed(12)
     prior = StandardGaussian(3)
@@ -243,13 +280,21 @@ def test_autoencoder_with_mmd_is_wae_mmd():
 # --- adversarial family ----------------------------------------------------------------------
 
 
-def _aae(prior_loss, stochastic: bool = False, optimizer=None, gradient_clip=None, seed: int = 0):
+def _aae(
+    prior_loss,
+    stochastic: bool = False,
+    optimizer=None,
+    gradient_clip=None,
+    seed: int = 0,
+    update: str = "joint",
+):
     torch.manual_seed(seed)
     return AdversarialAutoencoder(
         (2,),
         2,
         stochastic_encoder=stochastic,
         gradient_clip=gradient_clip,
+        update=update,
         network=_network("gaussian"),
         optimizer=optimizer or _adam(),
         prior=StandardGaussian(2),
@@ -261,7 +306,8 @@ def _fit(model, n_batches: int, batch_size: int = 64) -> None:
     torch.manual_seed(14)
     x = torch.randn(n_batches * batch_size, 2) * 3 + 1
     batches = TensorBatches(x, torch.full((len(x),), -1), batch_size=batch_size, shuffle=True)
-    steps_per_batch = model.prior_loss.n_critic + 2  # every optimizer step counts as a step
+    # every optimizer step counts as a step
+    steps_per_batch = model.prior_loss.n_critic + (2 if model.update == "phases" else 1)
     trainer = pl.Trainer(
         max_steps=n_batches * steps_per_batch,
         max_epochs=1,
@@ -294,23 +340,27 @@ def _param_ids(params) -> set[int]:
     [lambda: JSD(2, hidden=[16]), lambda: Wasserstein(2, hidden=[16], constraint="gp")],
     ids=["jsd", "wasserstein"],
 )
-def test_adversarial_optimizers_hold_their_own_parameters(make_loss):
-    model = _aae(make_loss())
-    opt_ae, opt_critic, opt_encoder = model.configure_optimizers()
-    ids = [
-        _param_ids(p for g in o.param_groups for p in g["params"])
-        for o in (opt_ae, opt_critic, opt_encoder)
-    ]
+@pytest.mark.parametrize("update", ["joint", "phases"])
+def test_adversarial_optimizers_hold_their_own_parameters(make_loss, update):
+    loss = make_loss()
+    loss.weight = 4.0
+    model = _aae(loss, update=update)
+    optimizers = model.configure_optimizers()
+    ids = [_param_ids(p for g in o.param_groups for p in g["params"]) for o in optimizers]
     encoder = _param_ids(model.encoder.parameters())
     decoder = _param_ids(model.decoder.parameters())
     critic = _param_ids(model.prior_loss.critic.parameters())
-    assert ids[0] == encoder | decoder
-    assert ids[1] == critic
-    assert ids[2] == encoder
+    assert ids[:2] == [encoder | decoder, critic]
     assert _param_ids(model.parameters()) == encoder | decoder | critic
     # the critic's optimizer is the loss's (JSD: Adam 1e-3, WGAN-GP: Adam 1e-4), the others the model's
+    opt_ae, opt_critic = optimizers[:2]
     assert opt_critic.param_groups[0]["lr"] == (1e-3 if isinstance(model.prior_loss, JSD) else 1e-4)
-    assert opt_ae.param_groups[0]["lr"] == opt_encoder.param_groups[0]["lr"] == 1e-3
+    assert opt_ae.param_groups[0]["lr"] == 1e-3
+    if update == "joint":
+        assert len(optimizers) == 2
+    else:  # Makhzani's regularization phase: the encoder alone, lambda = its lr ratio
+        assert ids[2] == encoder
+        assert optimizers[2].param_groups[0]["lr"] == pytest.approx(4.0 * 1e-3)
 
 
 def test_adversarial_family_rejects_other_prior_losses():
@@ -366,8 +416,9 @@ def _record_phases(model):
     ],
     ids=["jsd", "jsd-saturating-stochastic", "wgan-gp", "wgan-sn-stochastic"],
 )
-def test_each_phase_moves_only_its_own_parameters(make_loss, stochastic):
-    model = _aae(make_loss(), stochastic=stochastic)
+@pytest.mark.parametrize("update", ["joint", "phases"])
+def test_each_step_moves_only_its_own_parameters(make_loss, stochastic, update):
+    model = _aae(make_loss(), stochastic=stochastic, update=update)
     n_critic = model.prior_loss.n_critic
     phases, touched = _record_phases(model)
     before = {
@@ -376,10 +427,13 @@ def test_each_phase_moves_only_its_own_parameters(make_loss, stochastic):
         "critic": _snapshot(model.prior_loss.critic),
     }
     _fit(model, n_batches=1)
-    reconstruction = {"encoder": True, "decoder": True, "critic": False}
+    autoencoder = {"encoder": True, "decoder": True, "critic": False}
     critic = {"encoder": False, "decoder": False, "critic": True}
     regularization = {"encoder": True, "decoder": False, "critic": False}
-    assert phases == [reconstruction, *[critic] * n_critic, regularization]
+    if update == "joint":  # Tolstikhin et al. 2018, Alg. 1: the joint step, then the critic
+        assert phases == [autoencoder, *[critic] * n_critic]
+    else:  # Makhzani et al. 2015: reconstruction, critic, regularization
+        assert phases == [autoencoder, *[critic] * n_critic, regularization]
     # no gradient reaches the parameters another optimizer owns (toggling, no_grad codes)
     assert touched == phases
     # across the whole training step, all three moved
@@ -388,6 +442,88 @@ def test_each_phase_moves_only_its_own_parameters(make_loss, stochastic):
     assert _changed(before["critic"], model.prior_loss.critic)
     # every parameter is trainable again once the step is over (the toggles were undone)
     assert all(p.requires_grad for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    "make_loss",
+    [lambda: JSD(2, hidden=[16], weight=7.0), lambda: Wasserstein(2, hidden=[16], weight=7.0)],
+    ids=["jsd", "wasserstein"],
+)
+def test_joint_step_gradient_is_that_of_the_documented_sum(make_loss):
+    """The gradient the joint step hands the encoder and decoder's optimizer is the gradient of
+    -log p(x | z) + lambda * encoder_loss(z) (Tolstikhin et al. 2018, Alg. 1), not of the
+    reconstruction alone; none reaches the critic."""
+    model = _aae(make_loss())
+    x = torch.randn(32, 2)
+    parts = [*model.encoder.parameters(), *model.decoder.parameters()]
+    z = model.encode(x)
+    recon = model.decoder.likelihood.nll(model.decode(z), x).mean()
+    expected = torch.autograd.grad(
+        recon + 7.0 * model.prior_loss.encoder_loss(z), parts, retain_graph=True
+    )
+    recon_only = torch.autograd.grad(recon, parts)
+    recorded: dict[str, list] = {}
+    configure = model.configure_optimizers
+
+    def configure_and_record():
+        optimizers = configure()
+        step = optimizers[0].step
+
+        def recording_step(*args, **kwargs):
+            if not recorded:
+                recorded["ae"] = [p.grad.clone() for p in parts]
+                recorded["critic"] = [p.grad for p in model.prior_loss.critic.parameters()]
+            return step(*args, **kwargs)
+
+        optimizers[0].step = recording_step
+        return optimizers
+
+    model.configure_optimizers = configure_and_record
+    trainer = pl.Trainer(
+        max_steps=1 + model.prior_loss.n_critic,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accelerator="cpu",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(model, train_dataloaders=TensorBatches(x, torch.full((32,), -1), 32))
+    for got, want in zip(recorded["ae"], expected, strict=True):
+        assert torch.allclose(got, want, atol=1e-6)
+    assert any(
+        not torch.allclose(w, r, atol=1e-4) for w, r in zip(expected, recon_only, strict=True)
+    )
+    assert all(g is None for g in recorded["critic"])
+
+
+def test_lambda_changes_the_joint_update_under_adam():
+    """Adam takes the same step whatever the scale of its loss: in the joint step lambda still
+    moves the encoder differently, because it weighs one term against the other."""
+    after = []
+    for weight in (1.0, 100.0):
+        model = _aae(JSD(2, hidden=[16], weight=weight))
+        _fit(model, n_batches=3)
+        after.append(torch.cat([p.detach().flatten() for p in model.encoder.parameters()]))
+    assert (after[0] - after[1]).abs().max() > 1e-3
+
+
+def test_adversarial_loss_for_model_selection_ignores_the_adversary():
+    """val/loss of the adversarial families is the reconstruction term: a different critic
+    leaves it as it is (the critic's estimates move)."""
+    model = _aae(JSD(2, hidden=[16], weight=3.0)).eval()
+    x = torch.randn(64, 2)
+    torch.manual_seed(1)
+    loss, logs, _ = model.step(x)
+    with torch.no_grad():
+        for p in model.prior_loss.critic.parameters():
+            p.mul_(5.0)
+    torch.manual_seed(1)
+    loss_other, logs_other, _ = model.step(x)
+    assert torch.equal(loss, loss_other)
+    assert torch.equal(loss, logs["recon_nll"])
+    assert not torch.equal(logs["jsd_estimate"], logs_other["jsd_estimate"])
 
 
 def test_a_frozen_critic_optimizer_keeps_the_critic_while_the_encoder_moves():
@@ -453,13 +589,13 @@ def test_gradient_clip_bounds_each_sgd_step():
 
     model._optimizer_step = step
     _fit(model, n_batches=1)
-    assert len(sizes) == 3
+    assert len(sizes) == 2  # the joint step and one critic step
     assert all(0 < s <= lr * clip * (1 + 1e-4) for s in sizes)
 
 
 def test_adversarial_evaluation_step():
-    """Evaluation loss: reconstruction NLL + lambda * the current critic's divergence estimate;
-    the encoder's loss against the critic is logged beside it."""
+    """Evaluation loss: the reconstruction NLL; the current critic's divergence estimate and
+    the encoder's loss against the critic are logged beside it."""
     model = _aae(Wasserstein(2, hidden=[16], constraint="gp", weight=2.0))
     x = torch.randn(32, 2)
     torch.manual_seed(5)
@@ -472,7 +608,7 @@ def test_adversarial_evaluation_step():
     w1 = critic(model.prior.sample(32)).mean() - critic(z).mean()
     assert set(logs) == {"recon_nll", "encoder_loss", "w1_estimate"}
     assert torch.allclose(logs["w1_estimate"], w1)
-    assert torch.allclose(loss, recon + 2.0 * w1)
+    assert torch.allclose(loss, recon)
     assert torch.allclose(logs["encoder_loss"], -critic(z).mean())
     assert torch.allclose(x_hat, out)
 

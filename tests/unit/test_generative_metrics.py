@@ -154,7 +154,8 @@ def test_iwae_training_objective_is_the_k_sample_bound() -> None:
     from aelab.prior_losses import KL
     from aelab.priors import StandardGaussian
 
-    network = functools.partial(mlp, hidden=[16])
+    # grey levels: a continuous Bernoulli decoder is their density, so the bounds are in nats
+    network = functools.partial(mlp, hidden=[16], likelihood="continuous_bernoulli")
     make = functools.partial(VAE, (6,), 2, network=network, prior=StandardGaussian(2))
     vae = make(prior_loss=KL(), train_samples=5)
     x = torch.rand(7, 6)

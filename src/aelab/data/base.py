@@ -15,6 +15,8 @@ import pytorch_lightning as pl
 import torch
 from torch import Tensor
 
+from aelab.errors import ConfigError
+
 # (x, y): x is float, or uint8 pixels (0..255) turned into [0, 1] floats one batch at a time so
 # that large image sets stay small in memory; y is long labels, -1 where there are none.
 Split = tuple[Tensor, Tensor]
@@ -45,8 +47,9 @@ class TensorBatches:
         rank: int = 0,
         world_size: int = 1,
         binarize: bool = False,
+        dequantize: bool = False,
     ) -> None:
-        self.x, self.y, self.binarize = x, y, binarize
+        self.x, self.y, self.binarize, self.dequantize = x, y, binarize, dequantize
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.seed, self.rank, self.world_size = seed, rank, world_size
         self.epoch = 0
@@ -88,7 +91,11 @@ class TensorBatches:
         for i in range(len(self)):
             idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             x = as_float(self.x[idx])
-            yield (torch.bernoulli(x) if self.binarize else x), self.y[idx]
+            if self.binarize:
+                x = torch.bernoulli(x)
+            elif self.dequantize:  # 256 levels spread uniformly over their bins of [0, 1]
+                x = x.mul_(255 / 256).add_(torch.rand_like(x), alpha=1 / 256)
+            yield x, self.y[idx]
 
 
 class TensorDataModule(pl.LightningDataModule):
@@ -101,6 +108,11 @@ class TensorDataModule(pl.LightningDataModule):
     ``binarize=True`` is the dynamic binarization of Burda et al. (2015, Sec. 5.1): every
     training batch draws its pixels as Bernoulli(intensity) afresh; the validation and test
     splits are drawn once (from ``split_seed``), so every run is scored on the same bits.
+
+    ``dequantize=True`` adds uniform noise to every training batch, x * 255/256 + U(0, 1/256),
+    so that 8-bit pixels become a continuous density's samples (Song & Ermon's NCSN code,
+    ermongroup/ncsn ``runners/anneal_runner.py``; Theis et al. 2016); evaluation sees the
+    stored pixels.
     """
 
     def __init__(
@@ -113,10 +125,15 @@ class TensorDataModule(pl.LightningDataModule):
         shuffle_seed: int | None = 0,
         limit: int | None = None,
         binarize: bool = False,
+        dequantize: bool = False,
         on_device: bool = True,
     ) -> None:
         super().__init__()
-        self.binarize, self.on_device = binarize, on_device
+        if binarize and dequantize:
+            raise ConfigError(
+                "dataset.binarize=true and dataset.dequantize=true exclude each other: binary pixels need no dequantization, so keep one."
+            )
+        self.binarize, self.dequantize, self.on_device = binarize, dequantize, on_device
         self._device_splits: dict[str, Split] = {}
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.val_fraction, self.test_fraction = val_fraction, test_fraction
@@ -137,6 +154,31 @@ class TensorDataModule(pl.LightningDataModule):
     @property
     def is_image(self) -> bool:
         return len(self.data_shape) == 3
+
+    @property
+    def value_range(self) -> tuple[float, float]:
+        """The smallest and largest value of the training split (uint8 pixels read as [0, 1])."""
+        self.setup()
+        x = self.splits["train"][0]
+        scale = 255.0 if x.dtype == torch.uint8 else 1.0
+        return float(x.min()) / scale, float(x.max()) / scale
+
+    @property
+    def in_unit_interval(self) -> bool:
+        """Whether every training value lies in [0, 1] (what a Bernoulli decoder needs)."""
+        lo, hi = self.value_range
+        return lo >= 0.0 and hi <= 1.0
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether the data a model is scored on are 0 / 1 (dynamically binarized, or binary
+        as stored): only then is a Bernoulli decoder's NLL a log-likelihood."""
+        if self.binarize:
+            return True
+        self.setup()
+        x = self.splits["train"][0]
+        one = 255 if x.dtype == torch.uint8 else 1
+        return bool(((x == 0) | (x == one)).all())
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits is not None:
@@ -168,6 +210,7 @@ class TensorDataModule(pl.LightningDataModule):
             rank=trainer.global_rank if trainer else 0,
             world_size=trainer.world_size if trainer else 1,
             binarize=self.binarize and split == "train",
+            dequantize=self.dequantize and split == "train",
         )
 
     def _resident(self, split: str, device: torch.device) -> Split:

@@ -1,21 +1,32 @@
 """Adversarial prior matching with manual optimization: the adversarial autoencoder
-(``model=aae``, JS discriminator; Makhzani et al. 2015) and the latent-critic Wasserstein
-autoencoder (``model=wae``, WGAN critic on the latent; the reference sheet's formulation).
+(``model=aae``, JS discriminator on the latent; Makhzani et al. 2015), which with a
+deterministic encoder is the WAE-GAN of Tolstikhin et al. (2018, Alg. 1), and the
+latent-critic Wasserstein autoencoder (``model=wae``, a WGAN critic on the latent; the
+reference sheet's formulation).
 
-Note: the WAE paper's own WAE-GAN (Tolstikhin et al. 2018, Alg. 1) is a JS discriminator on
-the latent with a deterministic encoder: ``model=aae`` with its lambda (see the
-``tolstikhin2018_mnist_gan`` preset), not ``model=wae``.
+``update="joint"`` (default), the update of the WAE paper and its code (Tolstikhin et al. 2018,
+Alg. 1; ``wae.py`` runs ``ae_opt`` then ``z_adv_opt`` on each batch; pythae's
+``Adversarial_AE`` does the same):
 
-Each training batch takes three kinds of optimizer step, following Makhzani et al. (2015,
-Sec. 2: "reconstruction phase" and "regularization phase"):
+1. one step of encoder and decoder on  -log p(x | z) + lambda * (the encoder's loss against
+   the critic), z ~ q(z|x): lambda (``prior_loss.weight``) sets the balance of the two terms
+   inside one gradient, so it matters whatever the optimizer;
+2. ``n_critic`` critic steps: the discriminator/critic learns to tell z ~ p(z) from the codes
+   (encoder frozen, codes drawn under ``no_grad``).
 
-1. reconstruction: encoder and decoder minimise -log p(x | z), z ~ q(z|x);
-2. ``n_critic`` critic steps: the discriminator/critic learns to tell z ~ p(z) from
-   z ~ q(z|x) (encoder frozen);
-3. regularization: the encoder minimises lambda * (its loss against the critic) (critic frozen).
+``update="phases"``, Makhzani et al. (2015, Sec. 2): a reconstruction step of encoder and
+decoder, the critic steps, then a regularization step of the encoder alone on its loss
+against the critic. An adaptive optimizer (Adam, RMSprop) takes the same step whatever the
+scale of its loss, so a weight on that loss would do nothing: in this mode lambda is the
+regularization step's learning rate as a multiple of the reconstruction step's.
 
 Each step toggles its own optimizer (the other parameters get no gradient), clips its own
 gradients, and uses ``manual_backward`` (which keeps DDP's gradient sync right).
+
+Model selection: ``loss`` (train and val) is the reconstruction term alone. The adversary's
+estimate of the divergence (``jsd_estimate``, ``w1_estimate``) moves with the adversary's
+strength, not only with q(z), so it is logged beside ``loss`` but never selected on; the
+adversary-free yardsticks ``mmd_prior`` and ``swd_prior`` are logged for every family.
 """
 
 from __future__ import annotations
@@ -26,8 +37,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from aelab.errors import ConfigError
 from aelab.models.base import AutoencoderModule
 from aelab.prior_losses import AdversarialPriorLoss
+
+UPDATES = ("joint", "phases")
 
 
 class AdversarialAutoencoder(AutoencoderModule):
@@ -35,6 +49,8 @@ class AdversarialAutoencoder(AutoencoderModule):
     stochastic_encoder: a Gaussian encoder (z by the reparameterization trick) instead of a
         deterministic one (Makhzani et al. 2015 discuss both).
     gradient_clip: max gradient norm for every optimizer step (``None``: no clipping).
+    update: ``joint`` (Tolstikhin et al. 2018, Alg. 1) or ``phases`` (Makhzani et al. 2015):
+        see the module docstring for what lambda means in each.
     """
 
     prior_losses = ("jsd", "wasserstein")
@@ -45,13 +61,16 @@ class AdversarialAutoencoder(AutoencoderModule):
         latent_dim: int,
         stochastic_encoder: bool = False,
         gradient_clip: float | None = None,
+        update: str = "joint",
         **kwargs: Any,
     ) -> None:
         super().__init__(data_shape, latent_dim, n_params=2 if stochastic_encoder else 1, **kwargs)
         if not isinstance(self.prior_loss, AdversarialPriorLoss):
             raise TypeError("the adversarial family needs prior_loss=jsd or prior_loss=wasserstein")
+        if update not in UPDATES:
+            raise ConfigError(f"model.update={update!r} is not allowed: use joint or phases.")
         self.automatic_optimization = False
-        self.gradient_clip = gradient_clip
+        self.gradient_clip, self.update = gradient_clip, update
 
     def _optimizer_step(
         self, optimizer: Any, compute: Callable[[], tuple[Tensor, Any]]
@@ -68,14 +87,29 @@ class AdversarialAutoencoder(AutoencoderModule):
             optimizer.step()
         return loss.detach(), aux
 
+    def joint_objective(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """-log p(x | z) + lambda * encoder_loss(z), z ~ q(z|x), batch means: what the joint
+        step minimises (Tolstikhin et al. 2018, Alg. 1, with the critic's loss for the
+        divergence term), and its two terms."""
+        z = self.sample_code(x)
+        out = self.decode(z)
+        recon = self.decoder.likelihood.nll(out, x).mean()
+        adversarial = self.prior_loss.encoder_loss(z)
+        terms = {"recon": recon, "encoder_loss": adversarial, "out": out}
+        return recon + self.prior_loss.weight * adversarial, terms
+
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         x, _ = batch
-        opt_ae, opt_critic, opt_encoder = self.optimizers()
-        likelihood, critic = self.decoder.likelihood, self.prior_loss
+        optimizers = self.optimizers()
+        opt_ae, opt_critic = optimizers[0], optimizers[1]
+        critic = self.prior_loss
 
-        def reconstruction() -> tuple[Tensor, Tensor]:
+        def autoencoder() -> tuple[Tensor, dict[str, Tensor]]:
+            if self.update == "joint":
+                return self.joint_objective(x)
             out = self.decode(self.sample_code(x))
-            return likelihood.nll(out, x).mean(), out.detach()
+            recon = self.decoder.likelihood.nll(out, x).mean()
+            return recon, {"recon": recon, "out": out}
 
         def critic_step() -> tuple[Tensor, dict[str, Tensor]]:
             with torch.no_grad():  # the codes are fixed inputs: no gradient reaches the encoder
@@ -84,33 +118,40 @@ class AdversarialAutoencoder(AutoencoderModule):
 
         def regularization() -> tuple[Tensor, Tensor]:
             encoder_loss = critic.encoder_loss(self.sample_code(x))
-            return critic.weight * encoder_loss, encoder_loss.detach()
+            return encoder_loss, encoder_loss.detach()
 
-        recon, out = self._optimizer_step(opt_ae, reconstruction)  # 1. reconstruction phase
-        for _ in range(critic.n_critic):  # 2. critic phase
+        _, terms = self._optimizer_step(opt_ae, autoencoder)
+        for _ in range(critic.n_critic):
             critic_loss, estimates = self._optimizer_step(opt_critic, critic_step)
             critic.after_critic_step()
-        # 3. regularization phase
-        _, encoder_loss = self._optimizer_step(opt_encoder, regularization)
+        if self.update == "phases":
+            _, terms["encoder_loss"] = self._optimizer_step(optimizers[2], regularization)
 
         if self.logging_step():
-            # "loss" as in val/loss: reconstruction + lambda * the critic's divergence estimate
-            loss = recon + critic.weight * next(iter(estimates.values()))
-            logs = {"recon_nll": recon, "critic_loss": critic_loss, "encoder_loss": encoder_loss}
-            self.check_finite({"loss": loss, **logs, **estimates})
-            self.recon["train_error"].update(self.decoder.likelihood.mean(out), x)
-            self.log_train({"loss": loss, **logs, **estimates})
+            logs = {
+                self.recon_key: terms["recon"].detach(),
+                "encoder_loss": terms["encoder_loss"].detach(),
+                "critic_loss": critic_loss,
+                **estimates,
+            }
+            self.check_finite({"loss": logs[self.recon_key], **logs})
+            self.recon["train_error"].update(self.decoder.likelihood.mean(terms["out"].detach()), x)
+            self.log_train({"loss": logs[self.recon_key], **logs})
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
-        """Evaluation: ``loss`` = reconstruction NLL + lambda * the critic's divergence estimate
-        (JSD or W1), the objective the family minimises as the current critic sees it."""
+        """Evaluation: ``loss`` is the reconstruction term (independent of the adversary, so
+        checkpoints are selected on it); the critic's divergence estimate (JSD or W1) and the
+        encoder's loss against the critic are logged beside it."""
         z = self.sample_code(x)
         out = self.decode(z)
         recon = self.decoder.likelihood.nll(out, x).mean()
         estimates = self.prior_loss.estimate(self.prior.sample(len(x)), z)
-        loss = recon + self.prior_loss.weight * next(iter(estimates.values()))
-        logs = {"recon_nll": recon, "encoder_loss": self.prior_loss.encoder_loss(z), **estimates}
-        return loss, logs, out
+        logs = {
+            self.recon_key: recon,
+            "encoder_loss": self.prior_loss.encoder_loss(z),
+            **estimates,
+        }
+        return recon, logs, out
 
     def on_train_epoch_end(self) -> None:
         super().on_train_epoch_end()
@@ -126,8 +167,13 @@ class AdversarialAutoencoder(AutoencoderModule):
         optimizers = [
             self.optimizer_factory(autoencoder),
             self.prior_loss.optimizer_factory(self.prior_loss.critic.parameters()),
-            self.optimizer_factory(self.encoder.parameters()),
         ]
+        if self.update == "phases":
+            regularization = self.optimizer_factory(self.encoder.parameters())
+            for group in regularization.param_groups:  # lambda: the learning-rate ratio
+                group["lr"] *= self.prior_loss.weight
+                group["initial_lr"] = group["lr"]
+            optimizers.append(regularization)
         if self.scheduler_factory is None:
             return optimizers
         return optimizers, [self.scheduler_factory(opt) for opt in optimizers]

@@ -26,5 +26,5 @@ class Autoencoder(AutoencoderModule):
         if self.prior_loss is not None:
             mmd = self.prior_loss(z, self.prior)
             loss = recon + self.prior_loss.weight * mmd
-            logs = {"recon_nll": recon, "mmd": mmd}
+            logs = {self.recon_key: recon, "mmd": mmd}
         return loss, logs, out

@@ -80,6 +80,9 @@ class SuiteModule(pl.LightningModule):
         # applied when training resumes, not now: a sanity check would draw from them first
         self.__dict__["_resume_rng"] = checkpoint.get("aelab_rng")
 
+    def on_fit_start(self) -> None:
+        self._offset_noise_by_rank()
+
     def on_train_epoch_start(self) -> None:
         """A resumed run continues the random streams where the checkpoint left them, so its
         noise draws (reparameterization, prior samples, critic batches) are those of a run
@@ -87,6 +90,46 @@ class SuiteModule(pl.LightningModule):
         states = self.__dict__.pop("_resume_rng", None)
         if states is not None:
             _set_rng_states(states)
+            self._offset_noise_by_rank()
+
+    def _offset_noise_by_rank(self) -> None:
+        """Under DDP every process starts from the same seed, which gives identical initial
+        weights (as DDP wants) but would repeat every noise draw (reparameterization, prior
+        draws, corruption, binarization) on every rank. Once the weights exist, each rank
+        moves to a stream of its own: a draw shared by all ranks plus the rank."""
+        if self._trainer is None or self.trainer.world_size == 1:
+            return
+        import random
+
+        import numpy as np
+
+        seed = int(torch.randint(2**31 - self.trainer.world_size, ())) + self.global_rank
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        random.seed(seed)
+
+    # --- evaluation noise: the same draws at every evaluation, the training stream untouched -
+    EVAL_SEED = 0
+
+    def _fork_eval_rng(self) -> None:
+        """Evaluation runs on its own random stream, seeded alike at every evaluation (per rank):
+        val/loss then compares epochs rather than noise draws (a VAE's z, a DAE's corruption,
+        prior draws), every batch still gets its own noise, and validating does not move the
+        training's stream."""
+        cuda = self.device.type == "cuda"
+        saved = (torch.get_rng_state(), torch.cuda.get_rng_state(self.device) if cuda else None)
+        self.__dict__["_train_rng"] = saved
+        torch.manual_seed(self.EVAL_SEED + self.global_rank)
+
+    def _restore_train_rng(self) -> None:
+        saved = self.__dict__.pop("_train_rng", None)
+        if saved is not None:
+            torch.set_rng_state(saved[0])
+            if saved[1] is not None:
+                torch.cuda.set_rng_state(saved[1], self.device)
+
+    def on_test_epoch_start(self) -> None:
+        self._fork_eval_rng()
 
     # --- divergence: stop before a NaN reaches a metric or a checkpoint ----------------------
     def check_finite(self, values: dict[str, Tensor], stage: str = "train") -> None:
@@ -99,6 +142,7 @@ class SuiteModule(pl.LightningModule):
                 raise DivergedError(self.global_step, f"{stage}/{name}")
 
     def on_validation_epoch_start(self) -> None:
+        self._fork_eval_rng()
         if self.trainer.sanity_checking:
             return
         for name, p in self.named_parameters():
@@ -146,9 +190,11 @@ class SuiteModule(pl.LightningModule):
 
     def on_validation_epoch_end(self) -> None:
         self._log_epoch_metrics("val")
+        self._restore_train_rng()
 
     def on_test_epoch_end(self) -> None:
         self._log_epoch_metrics("test")
+        self._restore_train_rng()
 
 
 class AutoencoderModule(SuiteModule):
@@ -167,6 +213,13 @@ class AutoencoderModule(SuiteModule):
 
     #: ``prior_loss`` names (the loss classes' ``name``) this family accepts; "none": no loss.
     prior_losses: tuple[str, ...] = ("none",)
+    #: whether the family needs a latent prior, and whether that prior needs a density on all
+    #: of R^d (the VAE's KL and IWAE bound); checked before anything is built (aelab.config)
+    needs_prior: bool = False
+    needs_prior_density: bool = False
+    #: whether the training data are binary, set from the data module in :meth:`setup`: a
+    #: Bernoulli decoder is a likelihood of binary data only (aelab.nets.likelihood)
+    data_is_binary: bool = False
 
     def __init__(
         self,
@@ -200,6 +253,23 @@ class AutoencoderModule(SuiteModule):
         for name in ("encoder", "decoder"):
             if hasattr(self, name):  # PCA has none
                 getattr(self, name).compile()
+
+    def setup(self, stage: str) -> None:
+        dm = self.trainer.datamodule if self._trainer is not None else None
+        if hasattr(dm, "is_binary"):
+            self.data_is_binary = bool(dm.is_binary)
+
+    # --- likelihood names: nats only where the decoder is a density of the data ------------
+    @property
+    def likelihood_is_density(self) -> bool:
+        """Whether the decoder's NLL is a true -log p(x | z) of this data (a Bernoulli
+        decoder on grey levels is a cross-entropy, not a likelihood)."""
+        return self.decoder.likelihood.is_density(self.data_is_binary)
+
+    @property
+    def recon_key(self) -> str:
+        """``recon_nll`` (nats) where the decoder is a density of the data, else ``recon_xent``."""
+        return "recon_nll" if self.likelihood_is_density else "recon_xent"
 
     # --- the autoencoder -------------------------------------------------------------------
     def posterior(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
@@ -257,8 +327,11 @@ class AutoencoderModule(SuiteModule):
     def logging_step(self) -> bool:
         """Training scalars and ``train/recon_*`` are measured on the steps the loggers write
         (every ``trainer.log_every_n_steps``-th batch): each ``self.log`` call and metric update
-        costs bookkeeping that a fast step notices (bench/README.md)."""
-        return (self.global_step + 1) % self.trainer.log_every_n_steps == 0
+        costs bookkeeping that a fast step notices (bench/README.md). Batches are counted, not
+        optimizer steps: a manually optimized family takes several optimizer steps per batch,
+        and Lightning's loggers count batches too."""
+        batches = self.trainer.fit_loop.epoch_loop._batches_that_stepped
+        return (batches + 1) % self.trainer.log_every_n_steps == 0
 
     def log_train(self, values: dict[str, Tensor]) -> None:
         self.log("train/loss", values["loss"], prog_bar=True)

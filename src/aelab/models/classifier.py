@@ -39,6 +39,8 @@ class Classifier(SuiteModule):
     """
 
     prior_losses = ("none",)
+    takes_prior = False
+    takes_prior_reason = "it classifies the data and has no code to match"
 
     def __init__(
         self,

@@ -35,6 +35,8 @@ class DenoisingAutoencoder(AutoencoderModule):
     """
 
     prior_losses = ("none",)
+    takes_prior = False
+    takes_prior_reason = "it samples by Langevin dynamics on its learned score"
 
     def __init__(
         self,
@@ -71,8 +73,15 @@ class DenoisingAutoencoder(AutoencoderModule):
             )
         if levels > 1 and network is not None:
             network = functools.partial(network, cond_dim=1)  # log sigma
-        kwargs.pop("prior", None)  # samples come from the score, not from a latent prior
+        if kwargs.get("prior") is not None:
+            raise ConfigError(
+                f"model=dae takes no latent prior ({self.takes_prior_reason}): use prior=none."
+            )
         super().__init__(data_shape, latent_dim, network=network, **kwargs)
+        if levels > 1 and network is not None and self.decoder.likelihood.name != "gaussian":
+            raise ConfigError(
+                f"model.levels > 1 trains denoising score matching, whose weights lambda(sigma) = sigma^2 are those of a squared error, not of network.likelihood={self.decoder.likelihood.name}: use network.likelihood=gaussian."
+            )
         self.sigma, self.corruption, self.mask_prob = sigma, corruption, mask_prob
         self.langevin_steps, self.step_size, self.final_denoise = langevin_steps, step_size, denoise
         self.sigmas = geometric_sigmas(sigma_max, sigma, levels) if levels > 1 else [sigma]
@@ -85,6 +94,7 @@ class DenoisingAutoencoder(AutoencoderModule):
         return len(self.sigmas) > 1
 
     def setup(self, stage: str) -> None:
+        super().setup(stage)
         dm = self.trainer.datamodule if self._trainer is not None else None
         if stage == "fit" and getattr(dm, "splits", None) is not None:
             from aelab.data import as_float
@@ -137,14 +147,6 @@ class DenoisingAutoencoder(AutoencoderModule):
             logs["dsm_loss"] = (0.5 * sq / sigma**2).mean()
         return loss, logs, out
 
-    def _evaluate(self, batch: tuple[Tensor, Tensor], stage: str) -> None:
-        # the same corruption at every evaluation, so val/loss compares epochs (checkpointing)
-        # rather than noise draws
-        devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(0)
-            super()._evaluate(batch, stage)
-
     def score(self, x: Tensor, sigma: float | None = None) -> Tensor:
         """(r(x) - x) / sigma^2: the learned grad_x log p_sigma(x) (Gaussian corruption only)."""
         if self.corruption != "gaussian":
@@ -172,10 +174,11 @@ class DenoisingAutoencoder(AutoencoderModule):
         uniform over the training data's range, as Song & Ermon start). Arguments left ``None``
         take the model's ``langevin_steps``, ``step_size`` and ``denoise``.
 
-        One level: ``steps`` (default 1000) of step ``step_size`` (default 0.1 sigma^2).
-        Several: annealed Langevin, ``steps`` per level (default T = 100), the step at level i
-        ``step_size * sigma_i^2 / sigma_L^2`` (Song & Ermon's eps = 2 * step_size; the default
-        0.1 sigma_L^2 = 1e-5 at sigma_L = 0.01 is their eps = 2e-5). ``denoise`` ends with
+        One level: ``steps`` (default 1000) of step ``step_size`` (default 0.1 sigma^2) in
+        x + step * score + sqrt(2 step) z. Several: annealed Langevin, ``steps`` per level
+        (default T = 100), the step at level i ``step_size * sigma_i^2 / sigma_L^2``: their
+        official code's convention, where ``step_size`` is their eps (2e-5 in the paper's
+        runs; the paper's Alg. 1 writes the same update with alpha / 2). ``denoise`` ends with
         x + sigma_L^2 score(x) = r(x), Tweedie's posterior mean, which removes the noise of the
         last level (Jolicoeur-Martineau et al. 2021, Sec. 3).
         """
@@ -189,7 +192,7 @@ class DenoisingAutoencoder(AutoencoderModule):
         if self.conditional:
             per_level = 100 if steps is None else steps
             return annealed_langevin(
-                self.score, x0, self.sigmas, 2 * step, per_level, denoise=denoise
+                self.score, x0, self.sigmas, step, per_level, denoise=denoise
             )
         x = langevin(self.score, x0, step, 1000 if steps is None else steps)
         return self.denoise(x) if denoise else x

@@ -21,6 +21,11 @@ class VAE(AutoencoderModule):
     Either way ``elbo`` = E_q[log p(x|z)] - KL (beta = 1) is logged, a lower bound of log p(x)
     in nats (one sample of z per example), with ``kl`` and ``recon_nll`` beside it.
 
+    Names in nats are kept for true log-densities: with a Bernoulli decoder on grey levels
+    (not binarized) the decoder term is a cross-entropy, so it is logged as ``recon_xent``,
+    no ``elbo`` is logged, and the IWAE bounds are ``iwae_xent`` / ``iwae_bound_xent``
+    (:attr:`~aelab.models.base.AutoencoderModule.likelihood_is_density`).
+
     ``iwae_samples`` = k > 0 adds ``test/nll_iwae``: -log (1/k) sum_i p(x, z_i) / q(z_i|x),
     z_i ~ q(z|x), the importance-weighted bound of Burda et al. (2015, Eq. 8) (k = 5000 in
     their tables): an upper bound on -log p(x) that is at most -ELBO and tightens as k grows.
@@ -32,6 +37,7 @@ class VAE(AutoencoderModule):
     """
 
     prior_losses = ("kl", "mmd")
+    needs_prior = needs_prior_density = True
 
     def __init__(
         self,
@@ -70,7 +76,9 @@ class VAE(AutoencoderModule):
             else self.prior_loss(z, self.prior, mu, logvar)
         )
         loss = recon.mean() + self.prior_loss.weight * penalty
-        logs = {"elbo": -(recon + kl).mean(), "kl": kl.mean(), "recon_nll": recon.mean()}
+        logs = {"kl": kl.mean(), self.recon_key: recon.mean()}
+        if self.likelihood_is_density:
+            logs["elbo"] = -(recon + kl).mean()
         if self.prior_loss.name != "kl":
             logs[self.prior_loss.name] = penalty
         return loss, logs, out
@@ -89,7 +97,10 @@ class VAE(AutoencoderModule):
         k = self.train_samples
         log_w, out = self.log_weights(x, k, *self.posterior(x))
         bound = torch.logsumexp(log_w, dim=0) - math.log(k)
-        logs = {"iwae_bound": bound.mean(), "elbo": log_w.mean()}  # elbo: mean of 1-sample ELBOs
+        if self.likelihood_is_density:  # elbo: the mean of the k one-sample ELBOs
+            logs = {"iwae_bound": bound.mean(), "elbo": log_w.mean()}
+        else:
+            logs = {"iwae_bound_xent": bound.mean()}
         return -bound.mean(), logs, out[: len(x)]
 
     @torch.no_grad()
@@ -107,4 +118,5 @@ class VAE(AutoencoderModule):
         super().test_step(batch, batch_idx)
         if self.iwae_samples > 0:
             nll = -self.iwae_log_likelihood(batch[0], self.iwae_samples).mean()
-            self.accumulate("test", {"nll_iwae": nll}, len(batch[0]))
+            key = "nll_iwae" if self.likelihood_is_density else "iwae_xent"
+            self.accumulate("test", {key: nll}, len(batch[0]))

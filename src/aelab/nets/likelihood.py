@@ -3,12 +3,24 @@
 The negative log-likelihood is summed over the dimensions of one example (nats per
 example) and returned per example: a mean over the batch is the model's business. Peer
 libraries differ on sum vs mean; summing is what the ELBO and the papers' tables use.
+
+Which of them is a density of the data it scores (so that ``recon_nll``, ``elbo`` and
+``nll_iwae`` are log-likelihoods in nats, :meth:`Likelihood.is_density`):
+
+- ``gaussian``: a density on R^D, for any real data;
+- ``continuous_bernoulli``: a normalised density on [0, 1]^D (Loaiza-Ganem & Cunningham
+  2019), for grey levels;
+- ``bernoulli``: a probability mass on {0, 1}^D, so only for binary data (binarized MNIST,
+  ``dataset.binarize=true``). On grey levels its "NLL" is the cross-entropy of the pixel
+  intensities against the decoder's probabilities, a fine objective but not a likelihood:
+  the families log it as ``recon_xent`` instead of ``recon_nll``.
 """
 
 from __future__ import annotations
 
 import math
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -24,9 +36,13 @@ class Likelihood:
         """-log p(x | z) per example, summed over all dimensions."""
         raise NotImplementedError
 
+    def is_density(self, binary_data: bool) -> bool:
+        """Whether :meth:`nll` is a true negative log-density (or mass) of such data."""
+        return True
+
 
 class Bernoulli(Likelihood):
-    """Independent Bernoulli pixels with logits ``out`` (x in [0, 1]: cross-entropy)."""
+    """Independent Bernoulli pixels with logits ``out`` (for x in [0, 1]: cross-entropy)."""
 
     name = "bernoulli"
 
@@ -35,6 +51,27 @@ class Bernoulli(Likelihood):
 
     def nll(self, out: Tensor, x: Tensor) -> Tensor:
         return F.binary_cross_entropy_with_logits(out, x, reduction="none").flatten(1).sum(1)
+
+    def is_density(self, binary_data: bool) -> bool:
+        return binary_data
+
+
+class ContinuousBernoulli(Likelihood):
+    """The continuous Bernoulli with logits ``out``: p(x | l) = C(l) l^x (1 - l)^(1 - x) on
+    [0, 1], C(l) = 2 artanh(1 - 2l) / (1 - 2l) (Loaiza-Ganem & Cunningham 2019, Eq. 7), a
+    normalised density for grey levels. Its mean is l / (2l - 1) + 1 / (2 artanh(1 - 2l))."""
+
+    name = "continuous_bernoulli"
+
+    @staticmethod
+    def _distribution(out: Tensor) -> torch.distributions.ContinuousBernoulli:
+        return torch.distributions.ContinuousBernoulli(logits=out, validate_args=False)
+
+    def mean(self, out: Tensor) -> Tensor:
+        return self._distribution(out).mean
+
+    def nll(self, out: Tensor, x: Tensor) -> Tensor:
+        return -self._distribution(out).log_prob(x).flatten(1).sum(1)
 
 
 class Gaussian(Likelihood):
@@ -54,11 +91,18 @@ class Gaussian(Likelihood):
         return 0.5 * sq / self.sigma**2 + 0.5 * d * math.log(2 * math.pi * self.sigma**2)
 
 
+LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian")
+
+
 def make_likelihood(name: str, sigma: float = 1.0) -> Likelihood:
     if name == "bernoulli":
         return Bernoulli()
+    if name == "continuous_bernoulli":
+        return ContinuousBernoulli()
     if name == "gaussian":
         return Gaussian(sigma)
     from aelab.errors import ConfigError
 
-    raise ConfigError(f"network.likelihood={name!r} is not allowed: use bernoulli or gaussian.")
+    raise ConfigError(
+        f"network.likelihood={name!r} is not allowed: use auto, {', '.join(LIKELIHOODS)}."
+    )
