@@ -77,10 +77,10 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Score the checkpoint; return the evaluation record (also written to ``eval.json``)."""
     import pytorch_lightning as pl
 
+    from aelab.assemble import build_all
     from aelab.checkpoint import load_model
     from aelab.metrics.probes import code_probes
     from aelab.summary import print_metrics_table, versions, write_json_atomic
-    from aelab.assemble import build_all
 
     start = time.perf_counter()
     model, datamodule, run_cfg = load_model(cfg.ckpt_path)

@@ -39,9 +39,12 @@ def tables() -> list[str]:
 
 
 def load_table(name: str) -> DictConfig:
-    path = TABLES / f"{name}.yaml"
+    """A table by name (``aelab/tables/NAME.yaml``), or the path of a table file of your own."""
+    path = Path(name).expanduser() if name.endswith((".yaml", ".yml")) else TABLES / f"{name}.yaml"
     if not path.is_file():
-        raise AelabError(f"table {name!r} is not known: use one of {', '.join(tables())}.")
+        raise AelabError(
+            f"table {name!r} is not known: use one of {', '.join(tables())}, or the path of a table .yaml file."
+        )
     return OmegaConf.load(path)
 
 
@@ -87,6 +90,13 @@ def _json(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return record if record.get("status") == "completed" else None
+
+
+def data_overrides(row: DictConfig, table: DictConfig) -> list[str]:
+    """The ``dataset`` overrides of a row: its own, else the table's (default MNIST), which
+    the row's preset sets too."""
+    own = [o for o in row.train if o.split("=", 1)[0].split(".", 1)[0] == "dataset"]
+    return own or list(table.get("dataset", ["dataset=mnist"]))
 
 
 def run_row(
@@ -138,19 +148,31 @@ def run_row(
     return metrics
 
 
-def _classifier(table: DictConfig, budget: str, out: Path, train: bool) -> str | None:
-    """The in-suite classifier whose features the table's FIDs use (trained once per output)."""
-    if not table.get("needs_classifier"):
+def _classifier(
+    table: DictConfig, row: DictConfig, budget: str, out: Path, train: bool
+) -> str | None:
+    """The in-suite classifier whose features the row's FIDs use, trained on the row's own data
+    set (an MNIST classifier cannot read RGB images), once per data set and output. Rows scored
+    by Inception features (``features: inception``, e.g. CelebA) take none."""
+    if not table.get("needs_classifier") or row.get("features") == "inception":
         return None
-    run_dir = out / "runs" / "classifier"
+    data = data_overrides(row, table)
+    name = "classifier"  # the MNIST classifier of every table's MNIST rows
+    if data != ["dataset=mnist"]:
+        import hashlib
+
+        choice = next((o.split("=", 1)[1] for o in data if o.startswith("dataset=")), "data")
+        digest = hashlib.sha1(" ".join(data).encode()).hexdigest()[:8]
+        name = f"classifier-{_slug(choice)}-{digest}"
+    run_dir = out / "runs" / name
     summary = _json(run_dir / "summary.json")
     if summary is None and train:
-        args = ["model=classifier", "dataset=mnist", *table.budgets[budget].get("classifier", [])]
+        args = ["model=classifier", *data, *table.budgets[budget].get("classifier", [])]
         args += [f"hydra.run.dir={run_dir}", "logger=csv", "callbacks.progress_bar=null"]
-        error = _run("aelab.train", args, out / "runs" / "classifier.train.log")
+        error = _run("aelab.train", args, out / "runs" / f"{name}.train.log")
         if error:
             raise AelabError(
-                f"the feature classifier did not train ({error}): see {out}/runs/classifier.train.log."
+                f"the feature classifier did not train ({error}): see {out}/runs/{name}.train.log."
             )
         summary = _json(run_dir / "summary.json")
     if summary is None:
@@ -290,26 +312,28 @@ def reproduce(
             f"--budget {budget} is not defined for {name}: use {' or '.join(table.budgets)}."
         )
     train = runs is None
+    stem = Path(name).stem
     out = Path(
-        runs or out or Path(os.environ.get("AELAB_LOG_DIR", "logs")) / "repro" / f"{name}-{budget}"
+        runs or out or Path(os.environ.get("AELAB_LOG_DIR", "logs")) / "repro" / f"{stem}-{budget}"
     )
     if not train and not (out / "runs").is_dir():
         raise AelabError(
             f"--runs {out} holds no runs/ directory: give the output directory of an earlier aelab-repro {name}."
         )
-    classifier = _classifier(table, budget, out, train)
     results = {}
     for row in table.rows:
         reason = unmet(list(row.get("requires", [])))
         seeds = table.budgets[budget].seeds
-        results[row.method] = (
-            [{"skipped": reason}]
-            if reason
-            else [run_row(row, seed, table, budget, out, classifier, train) for seed in seeds]
-        )
+        if reason:
+            results[row.method] = [{"skipped": reason}]
+            continue
+        classifier = _classifier(table, row, budget, out, train)
+        results[row.method] = [
+            run_row(row, seed, table, budget, out, classifier, train) for seed in seeds
+        ]
     md, csv_text = tabulate(table, results, budget, time.perf_counter() - start)
-    write_text_atomic(out / f"{name}.csv", csv_text)
-    path = write_text_atomic(out / f"{name}.md", md)
+    write_text_atomic(out / f"{stem}.csv", csv_text)
+    path = write_text_atomic(out / f"{stem}.md", md)
     print(md)
     print(f"table: {path}")
     return path
@@ -321,7 +345,7 @@ def main(argv: list[str] | None = None) -> None:
         description="Run the experiments of a paper's table and write TABLE.md and TABLE.csv "
         "beside the paper's numbers.",
     )
-    parser.add_argument("table", help=f"one of: {', '.join(tables())}")
+    parser.add_argument("table", help=f"one of: {', '.join(tables())}; or a table .yaml file")
     parser.add_argument(
         "--budget",
         default="quick",

@@ -64,6 +64,21 @@ CASES = {
         ("trainer.enable_progress_bar=false",), "trainer.enable_progress_bar=false"
     ),
     "no-gpu": Case(("trainer=gpu",), "trainer.accelerator=gpu"),
+    "bernoulli-off-unit": Case(
+        ("dataset=toy2d", "network.likelihood=bernoulli"), "network.likelihood=bernoulli"
+    ),
+    "dae-levels-bernoulli": Case(
+        ("model=dae", "model.levels=3", "network.likelihood=bernoulli"),
+        "use network.likelihood=gaussian",
+    ),
+    "binarize-dequantize": Case(
+        ("dataset.binarize=true", "dataset.dequantize=true"), "dataset.dequantize=true"
+    ),
+    "adversarial-update": Case(("model=aae", "model.update=both"), "model.update='both'"),
+    "vae-swiss-roll": Case(
+        ("model=vae", "prior=swiss_roll", "model.latent_dim=2"), "prior=swiss_roll"
+    ),
+    "dae-with-prior": Case(("model=dae", "prior=gaussian"), "drop prior=gaussian"),
     # files
     "tensor-missing": Case(("dataset=tensor", "dataset.path={ws}/missing.npy"), "{ws}/missing.npy"),
     "tensor-corrupt": Case(("dataset=tensor", "dataset.path={ws}/corrupt.npy"), "{ws}/corrupt.npy"),
