@@ -283,3 +283,21 @@ def test_wasserstein_critic_learns_with_clipping():
         assert all((p.abs() <= 0.05).all() for p in loss.critic.parameters())
     est = loss.estimate(torch.randn(1000, 2) + 3, torch.randn(1000, 2))["w1_estimate"]
     assert float(est) > 0
+
+
+def test_w1_normalized_divides_by_the_critics_slope():
+    """A linear critic f(z) = a . z between two translated Gaussians: its estimate is |a| W1
+    along a, the normalized estimate is W1 whatever |a| (the penalty's slope above 1 and
+    clipping's below it both cancel)."""
+    loss = Wasserstein(2, hidden=[], constraint="gp")
+    with torch.no_grad():
+        loss.critic[0].weight.copy_(torch.tensor([[3.0, 0.0]]))
+        loss.critic[0].bias.zero_()
+    torch.manual_seed(0)
+    z_q = torch.randn(4000, 2)
+    z_p = z_q + torch.tensor([2.0, 0.0])  # W1 = 2 exactly
+    est = loss.estimate(z_p, z_q)
+    assert float(est["w1_estimate"]) == pytest.approx(6.0, rel=1e-5)
+    assert float(est["w1_normalized"]) == pytest.approx(2.0, rel=1e-5)
+    with torch.inference_mode():  # as Lightning evaluates
+        assert float(loss.estimate(z_p, z_q)["w1_normalized"]) == pytest.approx(2.0, rel=1e-5)

@@ -70,3 +70,25 @@ def test_annealed_langevin_recovers_every_mode_with_its_weight() -> None:
     assert (dist.min(1).values < 4 * std).float().mean() > 0.97  # on a mode
     shares = torch.bincount(dist.argmin(1), minlength=8).float() / len(x)
     assert torch.allclose(shares, torch.full((8,), 1 / 8), atol=0.02), shares
+
+
+def test_annealed_langevin_takes_the_official_codes_step() -> None:
+    """ermongroup/ncsn ``anneal_Langevin_dynamics``: step_size = eps * (sigma / sigma_L)^2,
+    x <- x + step_size * score + sqrt(2 step_size) z (twice the step of the paper's Alg. 1,
+    which writes alpha / 2 and sqrt(alpha), for the same eps)."""
+    sigmas, eps = [1.0, 0.1], 2e-5
+    x0 = torch.zeros(5, 3)
+    x = annealed_langevin(
+        lambda v, s: torch.ones_like(v),
+        x0,
+        sigmas,
+        eps=eps,
+        steps_per_level=1,
+        generator=torch.Generator().manual_seed(3),
+    )
+    g = torch.Generator().manual_seed(3)
+    ref = x0.clone()
+    for sigma in sigmas:
+        step = eps * (sigma / sigmas[-1]) ** 2
+        ref = ref + step + math.sqrt(2 * step) * torch.randn(ref.shape, generator=g)
+    assert torch.allclose(x, ref)

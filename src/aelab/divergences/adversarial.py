@@ -59,10 +59,15 @@ def generator_loss_jsd(logit_fake: Tensor, non_saturating: bool = True) -> Tenso
     return -F.softplus(logit_fake).mean()
 
 
+def interpolates(real: Tensor, fake: Tensor) -> Tensor:
+    """a z_p + (1 - a) z_q with a ~ U[0, 1] drawn per sample (Gulrajani et al. 2017, Alg. 1)."""
+    alpha = torch.rand(len(real), 1, device=real.device, dtype=real.dtype)
+    return alpha * real + (1 - alpha) * fake
+
+
 def gradient_penalty(critic: nn.Module, real: Tensor, fake: Tensor) -> Tensor:
     """E[(||grad_z f(z_hat)||_2 - 1)^2], one interpolation coefficient per sample (Gulrajani 2017)."""
-    alpha = torch.rand(len(real), 1, device=real.device, dtype=real.dtype)
-    z_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
+    z_hat = interpolates(real, fake).requires_grad_(True)
     (grad,) = autograd.grad(critic(z_hat).sum(), z_hat, create_graph=True)
     return (grad.norm(2, dim=1) - 1).pow(2).mean()
 

@@ -191,8 +191,6 @@ class DenoisingAutoencoder(AutoencoderModule):
         step = 0.1 * self.sigma**2 if step_size is None else step_size
         if self.conditional:
             per_level = 100 if steps is None else steps
-            return annealed_langevin(
-                self.score, x0, self.sigmas, step, per_level, denoise=denoise
-            )
+            return annealed_langevin(self.score, x0, self.sigmas, step, per_level, denoise=denoise)
         x = langevin(self.score, x0, step, 1000 if steps is None else steps)
         return self.denoise(x) if denoise else x
