@@ -627,3 +627,33 @@ def test_splits_are_kept_on_the_accelerator_once(monkeypatch):
     dm.on_device = False
     dm._device_splits.clear()
     assert dm.train_dataloader().x.device.type == "cpu"
+
+
+def test_dequantization_spreads_each_level_over_its_bin_in_training_only() -> None:
+    """x * 255/256 + U(0, 1/256) on training batches (NCSN's code); evaluation as stored."""
+    from aelab.data import DigitsDataModule
+
+    dm = DigitsDataModule(dequantize=True, batch_size=2000)
+    torch.manual_seed(0)
+    x, _ = next(iter(dm.train_dataloader()))
+    grey = as_float(dm.splits["train"][0]).flatten()
+    assert x.min() >= 0 and x.max() <= 1
+    assert len(x.unique()) > 10 * len(grey.unique())  # continuous, not 17 levels
+    assert abs(x.mean().item() - (grey.mean().item() * 255 / 256 + 1 / 512)) < 2e-3
+    xv, _ = next(iter(dm.val_dataloader()))
+    assert torch.equal(xv, as_float(dm.splits["val"][0][: len(xv)]))
+    assert dm.in_unit_interval and not dm.is_binary
+    assert DigitsDataModule(binarize=True).is_binary
+
+
+def test_likelihood_auto_follows_the_data_and_bernoulli_off_the_unit_interval_is_refused():
+    from aelab.assemble import choose_likelihood
+    from aelab.data import DigitsDataModule, Toy2dDataModule
+    from aelab.errors import ConfigError
+
+    digits, ring = DigitsDataModule(), Toy2dDataModule(name="ring8")
+    assert choose_likelihood("auto", digits) == "bernoulli"
+    assert choose_likelihood("auto", ring) == "gaussian"
+    assert choose_likelihood("continuous_bernoulli", digits) == "continuous_bernoulli"
+    with pytest.raises(ConfigError, match="use network.likelihood=gaussian"):
+        choose_likelihood("bernoulli", ring)

@@ -637,3 +637,31 @@ def test_check_finite_names_the_split_and_the_metric():
         model.check_finite(values, "val")
     with pytest.raises(DivergedError, match=r"train/loss is not finite"):
         model.check_finite({"loss": torch.tensor(float("nan"))})
+
+
+def test_evaluation_noise_repeats_across_evaluations_and_leaves_the_training_stream():
+    """Evaluation draws from its own seeded stream: two validations of a VAE give the same
+    val/loss (the same z draws, each batch its own), and the global RNG state after a
+    validation is what it was before."""
+    model = _vae()
+    x = _binary_images(96)
+    batches = TensorBatches(x, torch.full((96,), -1), batch_size=32)
+    trainer = pl.Trainer(
+        logger=False, enable_progress_bar=False, enable_model_summary=False, accelerator="cpu"
+    )
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = trainer.validate(model, batches, verbose=False)[0]["val/loss"]
+        assert torch.equal(torch.get_rng_state(), state)
+        torch.manual_seed(7)  # another training stream: the evaluation draws do not move
+        second = trainer.validate(model, batches, verbose=False)[0]["val/loss"]
+    assert first == second
+    # and the draws differ from batch to batch (one fixed seed per batch would repeat them)
+    model._fork_eval_rng()
+    mu, logvar = model.posterior(x[:32])
+    z1 = reparameterize(mu, logvar)
+    z2 = reparameterize(mu, logvar)
+    model._restore_train_rng()
+    assert not torch.equal(z1, z2)
