@@ -606,7 +606,7 @@ def test_adversarial_evaluation_step():
     critic = model.prior_loss.critic
     torch.manual_seed(5)
     w1 = critic(model.prior.sample(32)).mean() - critic(z).mean()
-    assert set(logs) == {"recon_nll", "encoder_loss", "w1_estimate"}
+    assert set(logs) == {"recon_nll", "encoder_loss", "w1_estimate", "w1_normalized"}
     assert torch.allclose(logs["w1_estimate"], w1)
     assert torch.allclose(loss, recon)
     assert torch.allclose(logs["encoder_loss"], -critic(z).mean())
