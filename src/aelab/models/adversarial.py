@@ -95,7 +95,7 @@ class AdversarialAutoencoder(AutoencoderModule):
         out = self.decode(z)
         recon = self.decoder.likelihood.nll(out, x).mean()
         adversarial = self.prior_loss.encoder_loss(z)
-        terms = {"recon": recon, "encoder_loss": adversarial, "out": out}
+        terms = {"recon": recon.detach(), "encoder_loss": adversarial.detach(), "out": out.detach()}
         return recon + self.prior_loss.weight * adversarial, terms
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
@@ -109,7 +109,7 @@ class AdversarialAutoencoder(AutoencoderModule):
                 return self.joint_objective(x)
             out = self.decode(self.sample_code(x))
             recon = self.decoder.likelihood.nll(out, x).mean()
-            return recon, {"recon": recon, "out": out}
+            return recon, {"recon": recon.detach(), "out": out.detach()}
 
         def critic_step() -> tuple[Tensor, dict[str, Tensor]]:
             with torch.no_grad():  # the codes are fixed inputs: no gradient reaches the encoder
@@ -172,7 +172,6 @@ class AdversarialAutoencoder(AutoencoderModule):
             regularization = self.optimizer_factory(self.encoder.parameters())
             for group in regularization.param_groups:  # lambda: the learning-rate ratio
                 group["lr"] *= self.prior_loss.weight
-                group["initial_lr"] = group["lr"]
             optimizers.append(regularization)
         if self.scheduler_factory is None:
             return optimizers
