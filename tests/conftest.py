@@ -33,7 +33,7 @@ class Run:
 
 def command_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYDRA_")}
-    env.update(WANDB_MODE="disabled", PYTHONWARNINGS="ignore", **extra)
+    env.update({"WANDB_MODE": "disabled", "PYTHONWARNINGS": "ignore", **extra})
     return env
 
 

@@ -60,3 +60,31 @@ def build_model(cfg: DictConfig, datamodule: Any) -> Any:
         prior=build(cfg.get("prior")),
         prior_loss=build(cfg.get("prior_loss")),
     )
+
+
+def build_callbacks(cfg: DictConfig, choices: dict[str, str | None]) -> list[Any]:
+    """The ``callbacks`` group's objects. A selection without a checkpoint (``callbacks=
+    sample_grid``) keeps the default checkpointing: only ``callbacks=none`` (or
+    ``callbacks.model_checkpoint=null``) turns checkpoints off, since resume and the scoring
+    of the best epoch rely on them."""
+    import logging
+    import os
+
+    from omegaconf import OmegaConf
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    from aelab.config import config_dir
+
+    group = cfg.get("callbacks") or {}
+    callbacks = build_all(group)
+    chosen = str(choices.get("callbacks") or "")
+    if "none" in chosen or "model_checkpoint" in group:
+        return callbacks
+    if not any(isinstance(c, ModelCheckpoint) for c in callbacks):
+        node = OmegaConf.load(config_dir() / "callbacks" / "model_checkpoint.yaml")
+        node.model_checkpoint.dirpath = os.path.join(cfg.paths.output_dir, "checkpoints")
+        callbacks.append(build(node.model_checkpoint))
+        logging.getLogger(__name__).info(
+            "callbacks=%s: checkpoints are kept as well (callbacks=none turns them off)", chosen
+        )
+    return callbacks

@@ -31,10 +31,32 @@ class AtomicCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, f)
 
 
+def run_checkpoint(run_dir: Path) -> Path | None:
+    """A run directory's checkpoint: the one its summary scored (the best by the monitor),
+    else ``checkpoints/last.ckpt``; ``None`` if it has neither."""
+    import json
+
+    summary = run_dir / "summary.json"
+    if summary.is_file():
+        best = json.loads(summary.read_text()).get("checkpoint")
+        if best and Path(best).is_file():
+            return Path(best)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    return last if last.is_file() else None
+
+
 def read_checkpoint(ckpt_path: str, key: str = "ckpt_path") -> tuple[dict[str, Any], DictConfig]:
-    """The checkpoint and the config it was trained with; one sentence if it is missing,
-    truncated, corrupt, or not written by ``aelab-train``."""
+    """The checkpoint (a ``.ckpt`` file, or a run directory: its :func:`run_checkpoint`) and
+    the config it was trained with; one sentence if it is missing, truncated, corrupt, or not
+    written by ``aelab-train``."""
     path = Path(ckpt_path).expanduser()
+    if path.is_dir():
+        found = run_checkpoint(path)
+        if found is None:
+            raise AelabError(
+                f"{key}={str(path)!r} is a directory without checkpoints/last.ckpt: point it at a .ckpt file or at the directory of an aelab-train run that kept checkpoints."
+            )
+        path = found
     if not path.is_file():
         raise AelabError(
             f"{key}={str(path)!r} does not exist: point it at a .ckpt file of an aelab-train run."
@@ -66,11 +88,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def load_model(ckpt_path: str) -> tuple[Any, Any, DictConfig]:
-    """The model and its data module, rebuilt from the config stored in the checkpoint."""
+def load_model(ckpt_path: str | Path) -> tuple[Any, Any, DictConfig]:
+    """The model and its data module, rebuilt from the config stored in the checkpoint (or a
+    run directory's checkpoint)."""
     from aelab.assemble import build, build_model
 
-    ckpt, run_cfg = read_checkpoint(ckpt_path)
+    ckpt, run_cfg = read_checkpoint(str(ckpt_path))
     datamodule = build(run_cfg.dataset)
     model = build_model(run_cfg, datamodule)
     model.load_state_dict(ckpt["state_dict"])

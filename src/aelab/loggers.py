@@ -1,4 +1,5 @@
-"""Logger factories that need more than a ``_target_``: W&B that never waits on a dead network."""
+"""The W&B logger: it resumes its run after a kill and never waits on a dead network
+(the CSV and TensorBoard loggers that continue a resumed run are in :mod:`aelab.history`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from aelab.errors import AelabError
 log = logging.getLogger(__name__)
 
 INIT_TIMEOUT_S = 30  # W&B's default waits 90 s for a server that may never answer
+WANDB_ID_FILE = "wandb_run_id"  # in the run directory: a resumed run continues the same W&B run
 
 
 def _has_wandb_key() -> bool:
@@ -105,8 +107,12 @@ def wandb_logger(
         )
     import wandb
 
+    run_id = _run_id(save_dir)
+
     def start(mode: str) -> WandbLogger:
         logger = WandbLogger(
+            id=run_id,
+            resume="allow",  # a resumed aelab run continues its W&B run
             save_dir=save_dir,
             project=project,
             entity=entity,
@@ -117,6 +123,7 @@ def wandb_logger(
             settings=wandb.Settings(init_timeout=INIT_TIMEOUT_S),
             **kwargs,
         )
+        logger._wandb_init.pop("anonymous", None)  # W&B warns that the setting is gone
         logger.experiment  # noqa: B018 - start the run now, so that a refusal is seen here
         return logger
 
@@ -133,6 +140,23 @@ def wandb_logger(
         finish_wandb()
         log.warning("W&B refused the online run (%s), logging offline instead.", reason)
         return start("offline")
+
+
+def _run_id(save_dir: str) -> str:
+    """The run directory's W&B run id, made and kept there by its first start, so that
+    ``resume=true`` logs into the same W&B run (DDP's other processes read it back)."""
+    import secrets
+    import string
+    from pathlib import Path
+
+    path = Path(save_dir) / WANDB_ID_FILE
+    if path.is_file():
+        return path.read_text().strip()
+    run_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
+    from aelab.summary import write_text_atomic
+
+    write_text_atomic(path, run_id + "\n")
+    return run_id
 
 
 def finish_wandb() -> None:

@@ -35,8 +35,41 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {first}"[:500]
 
 
+def outcome_line(sweep_dir: Path) -> str:
+    """The multirun's last line: how many jobs completed and failed, where their records are,
+    and the comparison to run next."""
+    path = sweep_dir / "sweep_summary.json"
+    summary = json.loads(path.read_text()) if path.is_file() else {"jobs": 0, "failed": 0}
+    jobs, failed = summary["jobs"], summary["failed"]
+    line = f"multirun: {jobs - failed} of {jobs} jobs completed"
+    if failed:
+        first = next(r for r in summary["runs"] if r["status"] == "failed")
+        line += f", {failed} failed (the first, job {first['job']}: {first['error'].rstrip('.')})"
+    return f"{line}; every job's outcome is in {path}; compare them with: aelab-compare {sweep_dir}"
+
+
+_failure: str | None = None  # this process's job failed with this sentence (see record_failure)
+
+
+def record_failure(error: str) -> None:
+    """Mark the running multirun job failed. The job then returns to Hydra normally instead
+    of raising, so that the multirun ends with :func:`outcome_line` (exit 1), not with Hydra's
+    traceback of the first failure."""
+    global _failure
+    _failure = error
+
+
 class SweepSummary(Callback):
-    """Writes ``job.json`` in each multirun job's directory, then ``sweep_summary.json``."""
+    """Writes ``job.json`` in each multirun job's directory, then ``sweep_summary.json``; a
+    multirun without failures ends with :func:`outcome_line`."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        import sys
+
+        sweep_dir = Path(config.hydra.sweep.dir)
+        print(outcome_line(sweep_dir))
+        if json.loads((sweep_dir / "sweep_summary.json").read_text())["failed"]:
+            sys.exit(1)  # a sweeper that tolerates failures (Optuna) still ends non-zero
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         from hydra.core.hydra_config import HydraConfig
@@ -47,12 +80,15 @@ class SweepSummary(Callback):
             return
         from aelab.summary import write_json_atomic
 
-        failed = job_return.status == JobStatus.FAILED
+        global _failure
+        error, _failure = _failure, None
+        if job_return.status == JobStatus.FAILED:  # an exception that is not the user's
+            error = describe(job_return._return_value)
         record = {
             "job": hydra_cfg.job.num,
             "overrides": list(job_return.overrides or []),
-            "status": "failed" if failed else "completed",
-            "error": describe(job_return._return_value) if failed else None,
+            "status": "failed" if error else "completed",
+            "error": error,
             "run_dir": hydra_cfg.runtime.output_dir,
         }
         write_json_atomic(Path(hydra_cfg.runtime.output_dir) / JOB_RECORD, record)

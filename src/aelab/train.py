@@ -13,13 +13,15 @@ import os
 import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from aelab.assemble import build, build_all, build_model
+from aelab.assemble import build, build_all, build_callbacks, build_model
 from aelab.config import config_dir, validate
+from aelab.console import print_config_tree, quiet
 from aelab.errors import AelabError, ConfigError, DivergedError, disk_error
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,11 @@ def _choices() -> dict[str, str | None]:
     from hydra.core.hydra_config import HydraConfig
 
     return dict(HydraConfig.get().runtime.choices) if HydraConfig.initialized() else {}
+
+
+def _group_choices(choices: dict[str, str | None]) -> dict[str, str | None]:
+    """The option chosen in each of aelab's config groups (Hydra's own left out)."""
+    return {k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")}
 
 
 def _report_divergence(
@@ -47,9 +54,7 @@ def _report_divergence(
         "error": str(error),
         "diverged_at_step": getattr(error, "step", None),
         "metrics": {},
-        "choices": {
-            k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")
-        },
+        "choices": _group_choices(choices),
         "seed": cfg.get("seed"),
         "wall_time_s": round(time.perf_counter() - start, 3),
         "checkpoint": checkpoint,
@@ -67,11 +72,12 @@ def _report_divergence(
     ) from error
 
 
-def checkpoint_to_resume(cfg: DictConfig) -> str | None:
+def checkpoint_to_resume(cfg: DictConfig) -> tuple[str | None, int | None]:
     """``ckpt_path=PATH``, or with ``resume=true`` this run directory's ``last.ckpt``: the
     checkpoint training continues from (every optimizer, scheduler, loop counter and the
-    random streams are restored); ``None`` for a fresh run. ``resume=true`` in a directory
-    without a checkpoint yet (a run killed in its first epoch) starts from the beginning."""
+    random streams are restored) and its global step; ``(None, None)`` for a fresh run.
+    ``resume=true`` in a directory without a checkpoint yet (a run killed in its first epoch)
+    starts from the beginning."""
     from pathlib import Path
 
     from aelab.checkpoint import check_compatible, read_checkpoint
@@ -84,13 +90,26 @@ def checkpoint_to_resume(cfg: DictConfig) -> str | None:
             log.warning(
                 "resume=true: no checkpoint in %s yet, starting from the beginning", last.parent
             )
-            return None
+            return None, None
         path = str(last)
     else:
-        return None
-    _, ckpt_cfg = read_checkpoint(path)
+        return None, None
+    ckpt, ckpt_cfg = read_checkpoint(path)
     check_compatible(path, ckpt_cfg, cfg)
-    return path
+    return path, int(ckpt.get("global_step", 0))
+
+
+def completed_summary(cfg: DictConfig) -> dict[str, Any] | None:
+    """With ``resume=true``, the summary of a run directory that already completed: such a
+    run is left as it is."""
+    import json
+    from pathlib import Path
+
+    path = Path(cfg.paths.output_dir) / "summary.json"
+    if not cfg.get("resume") or not path.is_file():
+        return None
+    summary = json.loads(path.read_text())
+    return summary if summary.get("status") == "completed" else None
 
 
 def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict[str, Any]:
@@ -98,7 +117,17 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     start = time.perf_counter()
     choices = _choices() if choices is None else choices
     validate(cfg, choices)  # before the heavy imports: a typo fails in a second
-    resume_from = checkpoint_to_resume(cfg)
+    done = completed_summary(cfg)
+    if done is not None:
+        print(
+            f"{cfg.paths.output_dir} completed already (summary.json), so it is left as it is; "
+            "to train it longer, start a new run with ckpt_path=<its last.ckpt> trainer.max_epochs=N."
+        )
+        return done
+    resume_from, resume_step = checkpoint_to_resume(cfg)
+    quiet()
+    if cfg.get("print_config") and os.environ.get("LOCAL_RANK", "0") == "0":
+        print_config_tree(cfg, choices, os.path.join(cfg.paths.output_dir, "config_tree.log"))
 
     import pytorch_lightning as pl
     import torch
@@ -118,8 +147,11 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         model.compile_networks()
     model.run_config = OmegaConf.to_container(cfg, resolve=True)
     loggers = build_all(cfg.get("logger"))
+    for logger in loggers:
+        if hasattr(logger, "resume_at"):  # keep the history up to the checkpoint, or none
+            logger.resume_at(resume_step)
     throughput = TrainThroughput()
-    callbacks = [*build_all(cfg.get("callbacks")), throughput]
+    callbacks = [*build_callbacks(cfg, choices), throughput]
     try:
         trainer: pl.Trainer = build(
             cfg.trainer,
@@ -132,8 +164,9 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         raise ConfigError(
             f"Lightning rejected the trainer config ({reason}): fix the trainer.* value it names."
         ) from e
-    for logger in loggers:
-        logger.log_hyperparams(model.run_config)
+    group_choices = _group_choices(choices)
+    for logger in loggers:  # the choices too: W&B and aelab-compare group runs by them
+        logger.log_hyperparams({**model.run_config, "choices": group_choices})
 
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
@@ -156,9 +189,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     summary = {
         "status": "debug" if trainer.fast_dev_run else "completed",
         "metrics": dict(sorted(metrics.items())),
-        "choices": {
-            k: v for k, v in choices.items() if k != "hydra" and not k.startswith("hydra/")
-        },
+        "choices": group_choices,
         "seed": cfg.get("seed"),
         "wall_time_s": round(time.perf_counter() - start, 3),
         "train_samples_per_s": round(throughput.samples_per_s, 1),
@@ -178,8 +209,9 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
 @contextmanager
 def user_errors():
     """Print an :class:`AelabError` as one sentence and exit 1; full traceback with
-    HYDRA_FULL_ERROR=1. In a multirun the error is printed and passed to Hydra instead, which
-    records the job as failed and goes on with the next (:mod:`aelab.sweep`)."""
+    HYDRA_FULL_ERROR=1. In a multirun the error is printed and the job recorded as failed
+    instead, and the sweep goes on with the next job (:mod:`aelab.sweep`)."""
+    quiet()
     try:
         yield
     except Exception as e:
@@ -190,9 +222,11 @@ def user_errors():
         if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"aelab: error: {cause}", file=sys.stderr)
-        if _multirun():
-            raise
-        sys.exit(1)
+        if not _multirun():
+            sys.exit(1)
+        from aelab.sweep import record_failure
+
+        record_failure(str(cause))  # the sweep goes on, and ends non-zero
     finally:
         from aelab.loggers import finish_wandb
 
@@ -212,6 +246,44 @@ def _multirun() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
+def resume_arguments(argv: list[str]) -> list[str]:
+    """``resume=<run dir>``: the command line that continues that run, its own overrides (from
+    its ``.hydra/overrides.yaml``) replayed, with ``hydra.run.dir`` and ``resume=true``; the
+    user's other arguments are kept and win over the replayed ones."""
+    import yaml
+
+    given = [a for a in argv if a.startswith("resume=")]
+    if not given:
+        return argv
+    value = given[-1].split("=", 1)[1]
+    if value.lower() in ("true", "false", "null", "0", "1", ""):
+        return argv
+    run_dir = Path(value).expanduser()
+    recorded = run_dir / ".hydra" / "overrides.yaml"
+    if not recorded.is_file():
+        print(
+            f"aelab: error: resume={value} is neither true/false nor a run directory of "
+            f"aelab-train ({recorded} is missing): use resume=<the directory that holds "
+            "summary.json or checkpoints/>, or resume=true with hydra.run.dir=<it>.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    rest = [a for a in argv if not a.startswith("resume=")]
+    keys = {a.split("=", 1)[0].lstrip("+~") for a in rest if "=" in a}
+    replay = [
+        o
+        for o in yaml.safe_load(recorded.read_text()) or []
+        if o.split("=", 1)[0].lstrip("+~") not in keys | {"resume", "hydra.run.dir"}
+    ]
+    return [*replay, *rest, f"hydra.run.dir={run_dir.resolve()}", "resume=true"]
+
+
+def cli() -> None:
+    """The ``aelab-train`` command: :func:`main` after :func:`resume_arguments`."""
+    sys.argv[1:] = resume_arguments(sys.argv[1:])
+    main()
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")
 def main(cfg: DictConfig) -> float | None:
     """Entry point of ``aelab-train``; returns ``cfg.optimized_metric`` for sweepers."""
@@ -219,7 +291,8 @@ def main(cfg: DictConfig) -> float | None:
         summary = train(cfg)
         metric = cfg.get("optimized_metric")
         return summary["metrics"].get(metric) if metric else None
+    return float("nan")  # a failed multirun job (recorded as such): a sweeper's failed trial
 
 
 if __name__ == "__main__":
-    main()
+    cli()

@@ -1,9 +1,11 @@
-"""Resume: a run killed mid-training (SIGKILL) and continued with resume=true ends with the
-metrics of a run that was never stopped (two optimizers here; more kill points in
-tests/faults/test_kill_resume.py)."""
+"""Resume: a run killed mid-training (SIGKILL) and continued with ``resume=<its directory>``
+ends with the metrics and the logged history of a run that was never stopped, in the same
+W&B run (two optimizers here; more kill points in tests/faults/test_kill_resume.py); a
+completed run is left as it is."""
 
 from __future__ import annotations
 
+import csv
 import json
 import signal
 import subprocess
@@ -20,7 +22,7 @@ ARGS = (
     "callbacks.progress_bar=null",
     "callbacks.reconstruction_grid=null",
     "callbacks.sample_grid=null",
-    "logger=none",
+    "logger=[csv,wandb]",
 )
 
 
@@ -41,7 +43,7 @@ def _command(model: str, run_dir: Path, *extra: str) -> list[str]:
 def test_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(
     model: str, tmp_path: Path
 ) -> None:
-    env = command_env()
+    env = command_env(WANDB_MODE="offline")
     full = subprocess.run(
         _command(model, tmp_path / "full"), env=env, capture_output=True, text=True, timeout=600
     )
@@ -60,10 +62,27 @@ def test_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(
     assert saves >= 1 and not (run / "summary.json").exists(), (
         "the run finished before it was killed"
     )
-    resumed = subprocess.run(
-        _command(model, run, "resume=true"), env=env, capture_output=True, text=True, timeout=600
-    )
+    # by directory: the run's own overrides are replayed from its .hydra/
+    resume = [sys.executable, "-m", "aelab.train", f"resume={run}"]
+    resumed = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     expected = json.loads((tmp_path / "full" / "summary.json").read_text())["metrics"]
     got = json.loads((run / "summary.json").read_text())["metrics"]
     assert got == expected  # exactly: optimizers, loop counters and random streams restored
+    # the history too: every row of the uninterrupted run's metrics.csv, once
+    rows = [
+        list(csv.DictReader((d / "csv" / "metrics.csv").open())) for d in (tmp_path / "full", run)
+    ]
+    assert rows[1] == rows[0]
+    assert len(list((run / "wandb").glob("offline-run-*"))) == 2  # killed and resumed parts ...
+    run_id = (run / "wandb_run_id").read_text().strip()
+    assert all(
+        p.name.endswith(run_id) for p in (run / "wandb").glob("offline-run-*")
+    )  # ... one run
+    # resuming a completed run leaves it as it is
+    before = (run / "summary.json").read_text(), (run / "csv" / "metrics.csv").read_text()
+    again = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "completed already" in again.stdout
+    assert ((run / "summary.json").read_text(), (run / "csv" / "metrics.csv").read_text()) == before
+    assert not (run / "checkpoints" / "last-v1.ckpt").exists()
