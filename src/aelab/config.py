@@ -23,6 +23,52 @@ def config_dir() -> Path:
     return checkout if checkout.is_dir() else Path(__file__).resolve().parent / "conf"
 
 
+def options(group: str) -> list[str]:
+    """The options of a config group a user may choose: files beginning with ``_`` are shared
+    parts of the others (``dataset/_split.yaml``), not options."""
+    return sorted(
+        p.stem for p in (config_dir() / group).glob("*.yaml") if not p.stem.startswith("_")
+    )
+
+
+def groups_help() -> str:
+    """``aelab-train --help``'s list of groups and their options (Hydra's own would offer the
+    shared ``_`` parts too)."""
+    groups = sorted(p.name for p in config_dir().iterdir() if p.is_dir() and p.name != "hydra")
+    return "\n".join(f"{g}: {', '.join(options(g))}" for g in groups if options(g))
+
+
+def register_resolvers() -> None:
+    from omegaconf import OmegaConf
+
+    if not OmegaConf.has_resolver("aelab_groups"):
+        OmegaConf.register_new_resolver("aelab_groups", groups_help)
+
+
+def _check_missing(cfg: DictConfig, choices: dict[str, str | None]) -> None:
+    """A mandatory value (``???``) left unset, such as ``dataset=tensor``'s path."""
+    from omegaconf import OmegaConf
+
+    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    if missing:
+        key = missing[0]
+        group = key.split(".")[0]
+        by = f" (needed by {group}={choices[group]})" if choices.get(group) else ""
+        raise ConfigError(f"{key} has no value{by}: give it on the command line, {key}=VALUE.")
+
+
+def _check_choices(choices: dict[str, str | None]) -> None:
+    for group, choice in choices.items():
+        if (
+            isinstance(choice, str)
+            and Path(choice).name.startswith("_")
+            and (config_dir() / group).is_dir()
+        ):
+            raise ConfigError(
+                f"{group}={choice} is a part shared by the {group} options, not an option: use one of {', '.join(options(group))}."
+            )
+
+
 @cache
 def families() -> dict[str, type]:
     """``model=`` choice -> LightningModule class, read from ``conf/model/*.yaml``."""
@@ -37,6 +83,8 @@ def families() -> dict[str, type]:
 def validate(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     """Raise a one-sentence :class:`ConfigError` for the first problem found: each group's
     keys, types and ranges (:mod:`aelab.schema`), then the checks across groups."""
+    _check_choices(choices)
+    _check_missing(cfg, choices)
     schema.check(cfg)
     if cfg.get("prior") and cfg.prior.get("dim") != cfg.model.latent_dim:
         raise ConfigError(

@@ -10,7 +10,7 @@ import re
 import warnings
 
 NOISE = (
-    r".*litlogger",  # "Tip: ... try installing litlogger"
+    r".*try installing \[lit",  # "Tip: ... try installing litlogger / litmodels"
     r".*`isinstance\(treespec, LeafSpec\)` is deprecated",
     r"Restoring states from the checkpoint path",  # validate/test of the chosen checkpoint
     r"Loaded model weights from the checkpoint",

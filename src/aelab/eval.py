@@ -22,7 +22,8 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from aelab.config import config_dir
+from aelab.config import config_dir, register_resolvers
+from aelab.errors import AelabError
 from aelab.train import user_errors
 
 
@@ -73,6 +74,13 @@ def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) 
     return metrics
 
 
+def scored_checkpoint(ckpt_path: str) -> Path:
+    from aelab.checkpoint import run_checkpoint
+
+    path = Path(ckpt_path).expanduser()
+    return (run_checkpoint(path) or path) if path.is_dir() else path
+
+
 def evaluate(cfg: DictConfig) -> dict[str, Any]:
     """Score the checkpoint; return the evaluation record (also written to ``eval.json``)."""
     import pytorch_lightning as pl
@@ -85,7 +93,11 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     start = time.perf_counter()
     model, datamodule, run_cfg = load_model(cfg.ckpt_path)
     datamodule.setup("test")
-    if cfg.iwae_k is not None and hasattr(model, "iwae_samples"):
+    if cfg.iwae_k is not None:
+        if not hasattr(model, "iwae_samples"):
+            raise AelabError(
+                f"iwae_k={cfg.iwae_k} applies to model=vae only, and this checkpoint is {run_cfg.model._target_}: drop iwae_k."
+            )
         model.iwae_samples = cfg.iwae_k
     pl.seed_everything(cfg.seed, verbose=False)
     trainer = pl.Trainer(
@@ -137,7 +149,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     record = {
         "status": "completed",
         "metrics": dict(sorted(metrics.items())),
-        "ckpt_path": str(Path(cfg.ckpt_path).expanduser().resolve()),
+        "ckpt_path": str(scored_checkpoint(cfg.ckpt_path).resolve()),
         "model": run_cfg.model.get("_target_"),
         "dataset": run_cfg.dataset.get("_target_"),
         "eval_config": OmegaConf.to_container(cfg, resolve=True),
@@ -150,9 +162,16 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     return record
 
 
+register_resolvers()
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="eval")
 def main(cfg: DictConfig) -> None:
     with user_errors():
+        if OmegaConf.is_missing(cfg, "ckpt_path"):
+            raise AelabError(
+                "ckpt_path has no value: give ckpt_path=<a run directory or its .ckpt file>."
+            )
         evaluate(cfg)
 
 

@@ -17,7 +17,7 @@ import hydra
 import torch
 from omegaconf import DictConfig
 
-from aelab.config import config_dir
+from aelab.config import config_dir, register_resolvers
 from aelab.errors import AelabError
 from aelab.train import user_errors
 
@@ -86,9 +86,37 @@ def save_pictures(model, datamodule, samples: torch.Tensor, out: Path) -> list[P
     return written
 
 
+def check_arguments(cfg: DictConfig) -> None:
+    """One sentence for an argument that cannot work, before the checkpoint is read."""
+    from omegaconf import OmegaConf
+
+    if OmegaConf.is_missing(cfg, "ckpt_path"):
+        raise AelabError(
+            "ckpt_path has no value: give ckpt_path=<a run directory or its .ckpt file>."
+        )
+    if not isinstance(cfg.n, int) or cfg.n < 1:
+        raise AelabError(
+            f"n={cfg.n!r} is not allowed: it must be an integer >= 1 (samples to draw)."
+        )
+    if cfg.steps is not None and (not isinstance(cfg.steps, int) or cfg.steps < 1):
+        raise AelabError(
+            f"steps={cfg.steps!r} is not allowed: it must be an integer >= 1, or null."
+        )
+    if cfg.step_size is not None and not (
+        isinstance(cfg.step_size, int | float) and cfg.step_size > 0
+    ):
+        raise AelabError(
+            f"step_size={cfg.step_size!r} is not allowed: it must be a number > 0, or null."
+        )
+
+
+register_resolvers()
+
+
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="sample")
 def main(cfg: DictConfig) -> None:
     with user_errors():
+        check_arguments(cfg)
         torch.manual_seed(cfg.seed)
         from aelab.checkpoint import load_model
 

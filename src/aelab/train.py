@@ -20,7 +20,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from aelab.assemble import build, build_all, build_callbacks, build_model
-from aelab.config import config_dir, validate
+from aelab.config import config_dir, register_resolvers, validate
 from aelab.console import print_config_tree, quiet
 from aelab.errors import AelabError, ConfigError, DivergedError, disk_error
 
@@ -282,6 +282,9 @@ def cli() -> None:
     """The ``aelab-train`` command: :func:`main` after :func:`resume_arguments`."""
     sys.argv[1:] = resume_arguments(sys.argv[1:])
     main()
+
+
+register_resolvers()  # before Hydra composes: --help lists the groups through one
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="train")

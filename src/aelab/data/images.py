@@ -8,6 +8,7 @@ default. MNIST, Fashion-MNIST, CIFAR-10 and CelebA come through torchvision; ``f
 from __future__ import annotations
 
 import errno
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ from aelab.data.base import Split, TensorDataModule
 from aelab.errors import DISK_ERRNOS, DataError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+log = logging.getLogger(__name__)
 
 
 def _labels(y) -> Tensor:
@@ -168,8 +171,24 @@ class FolderDataModule(TensorDataModule):
             raise DataError(
                 f"{self.path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}): add some or fix dataset.path."
             )
+        top = [f for f in files if f.parent == self.path]
+        deep = [f for f in files if f.parent != self.path and f.parent.parent != self.path]
+        if deep or (top and len(top) < len(files)):
+            where = deep[0].parent if deep else self.path
+            raise DataError(
+                f"{self.path} mixes layouts ({len(top)} images directly in it, "
+                f"{len(files) - len(top)} in sub-directories, e.g. {where}): use one folder of "
+                "images, or one sub-directory of images per class (the ImageFolder layout)."
+            )
         classes = sorted({p.parent for p in files} - {self.path})
         label_of = {d: i for i, d in enumerate(classes)}
+        log.info(
+            "dataset=folder: %d images in %s",
+            len(files),
+            f"{len(classes)} classes ({', '.join(d.name for d in classes[:5])}{', ...' if len(classes) > 5 else ''}) under {self.path}"
+            if classes
+            else f"{self.path}, unlabelled",
+        )
         images = []
         for f in files:
             try:
