@@ -9,28 +9,35 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_module
+from conftest import command_env, run_module
 
 QUICK = ("trainer.max_epochs=2", "callbacks=none", "logger=none")
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return run_module(args[0], *args[1:], cwd=cwd, timeout=600)
+def run(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return run_module(args[0], *args[1:], cwd=cwd, env=env, timeout=600)
 
 
-def multirun(tmp_path: Path, *overrides: str) -> tuple[subprocess.CompletedProcess, dict]:
+def multirun(
+    tmp_path: Path, *overrides: str, env: dict | None = None
+) -> tuple[subprocess.CompletedProcess, dict]:
     """``aelab-train -m overrides`` into ``tmp_path/sweep``, and its sweep summary."""
     sweep = tmp_path / "sweep"
-    proc = run("aelab.train", "-m", *overrides, *QUICK, f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    proc = run(
+        "aelab.train", "-m", *QUICK, *overrides, f"hydra.sweep.dir={sweep}", cwd=tmp_path, env=env
+    )
     path = sweep / "sweep_summary.json"
     return proc, json.loads(path.read_text()) if path.exists() else {}
 
 
 @pytest.mark.slow
 def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_path: Path) -> None:
-    proc, summary = multirun(tmp_path, "model=ae,vae", "seed=0,1")
+    env = command_env(WANDB_MODE="offline")
+    proc, summary = multirun(tmp_path, "model=ae,vae", "seed=0,1", "logger=[csv,wandb]", env=env)
     sweep = tmp_path / "sweep"
     assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]  # the multirun's own last line
+    assert last.startswith("multirun: 4 of 4 jobs completed") and f"aelab-compare {sweep}" in last
     assert (summary["jobs"], summary["completed"], summary["failed"]) == (4, 4, 0)
     seeds = {r["job"]: r["metrics"]["test/recon_sse"] for r in summary["runs"]}
     assert seeds[0] != seeds[1]  # seed=0,1: two different runs of the same model
@@ -59,6 +66,27 @@ def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_
     assert float(rows["ae"]["test/recon_sse_mean"]) == pytest.approx(mean)
     assert float(rows["ae"]["test/recon_sse_std"]) > 0
     assert "| ae | " in (out / "compare.md").read_text()
+    # without --by: grouped by every key that differs but the seed (model and its prior loss)
+    proc = run("aelab.compare", str(sweep), "--curve", "val/loss", "--out", str(out), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = (out / "compare.md").read_text()
+    assert table.startswith("| model | prior_loss |") and "seed only" in table
+    assert (out / "curves.png").stat().st_size > 0
+    # the same table from the offline W&B runs on disk, without a network
+    local = list(csv.DictReader((out / "compare.csv").open()))
+    proc = run(
+        "aelab.compare", str(sweep), "--wandb-dir", "--out", str(tmp_path / "w"), cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    offline = list(csv.DictReader((tmp_path / "w" / "compare.csv").open()))
+    assert [r["model"] for r in offline] == ["ae", "vae"]
+    for a, b in zip(local, offline, strict=True):
+        assert float(b["test/recon_sse_mean"]) == pytest.approx(float(a["test/recon_sse_mean"]))
+    # a typo in --by stops with the keys there are; grouping by one key names what it mixes
+    proc = run("aelab.compare", str(sweep), "--by", "modle", cwd=tmp_path)
+    assert proc.returncode == 1 and "--by modle is not a config key" in proc.stderr
+    proc = run("aelab.compare", str(sweep), "--by", "dataset", "--out", str(out), cwd=tmp_path)
+    assert "these keys that differ: model, prior_loss" in (out / "compare.md").read_text()
 
 
 @pytest.mark.slow
@@ -67,6 +95,14 @@ def test_a_failing_job_leaves_the_other_jobs_whole_and_is_marked(tmp_path: Path)
     sweep = tmp_path / "sweep"
     assert proc.returncode == 1  # the sweep as a whole reports the failure
     assert "model.latent_dim=0 is not allowed" in proc.stderr
+    assert "Traceback" not in proc.stderr  # ... and ends with one line, not Hydra's traceback
+    assert (
+        proc.stdout.strip()
+        .splitlines()[-1]
+        .startswith(
+            "multirun: 1 of 2 jobs completed, 1 failed (the first, job 0: model.latent_dim=0"
+        )
+    )
     assert (summary["completed"], summary["failed"]) == (1, 1)
     failed, done = summary["runs"]
     assert failed["status"] == "failed" and failed["error"].startswith(
