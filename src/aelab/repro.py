@@ -31,6 +31,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from aelab.errors import AelabError
 
+WALL = "_wall_time_s"  # a run's own training and evaluation time, kept with its metrics
+
 TABLES = Path(__file__).parent / "tables"
 
 
@@ -67,19 +69,41 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
-def _run(module: str, args: list[str], log: Path) -> str | None:
-    """Run ``python -m module args``; ``None`` on success, else the error's last line."""
+def _run(module: str, args: list[str], log: Path, watch: Path | None = None) -> str | None:
+    """Run ``python -m module args``; ``None`` on success, else the error's last line. With
+    ``watch`` (the run's directory) the epochs it finishes are reported as they come."""
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", module, *args]
     with open(log, "w") as f:
         f.write(" ".join(cmd) + "\n")
         f.flush()
-        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
+        start, seen = time.perf_counter(), -1
+        while proc.poll() is None:
+            time.sleep(2)
+            if watch is not None:
+                seen = _report_epoch(watch, seen, time.perf_counter() - start)
     if proc.returncode == 0:
         return None
     lines = [ln for ln in log.read_text().splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("aelab: error:")]
     return (errors or lines or [f"exit code {proc.returncode}"])[-1][:300]
+
+
+def _report_epoch(run_dir: Path, seen: int, elapsed: float) -> int:
+    """Print "epoch e of E, time left" when the run's ``metrics.csv`` shows a new epoch."""
+    metrics, config = run_dir / "csv" / "metrics.csv", run_dir / ".hydra" / "config.yaml"
+    if not metrics.is_file() or not config.is_file():
+        return seen
+    with open(metrics, newline="") as file:
+        epochs = [int(r["epoch"]) for r in csv.DictReader(file) if r.get("val/loss") and r.get("epoch")]
+    done = max(epochs, default=-1) + 1
+    if done <= max(seen, 0):
+        return seen
+    total = OmegaConf.load(config).trainer.get("max_epochs") or done
+    left = elapsed / done * max(total - done, 0)
+    print(f"    epoch {done} of {total}, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left", flush=True)
+    return done
 
 
 def _json(path: Path) -> dict[str, Any] | None:
@@ -99,6 +123,16 @@ def data_overrides(row: DictConfig, table: DictConfig) -> list[str]:
     return own or list(table.get("dataset", ["dataset=mnist"]))
 
 
+def row_overrides(row: DictConfig, spec: DictConfig, budget: str) -> list[str]:
+    """The ``aelab-train`` overrides of a row at a budget: the row's, the budget's, then the
+    row's own for that budget."""
+    return [
+        *row.train,
+        *spec.get("train", []),
+        *row.get("quick" if budget == "quick" else "paper_budget", []),
+    ]
+
+
 def run_row(
     row: DictConfig,
     seed: int,
@@ -114,21 +148,21 @@ def run_row(
     summary = _json(run_dir / "summary.json")
     if summary is None and train:
         overrides = [
-            *row.train,
-            *spec.get("train", []),
-            *row.get("quick" if budget == "quick" else "paper_budget", []),
+            *row_overrides(row, spec, budget),
             f"seed={seed}",
             f"hydra.run.dir={run_dir}",
             "logger=csv",
             "callbacks.progress_bar=null",
         ]
-        error = _run("aelab.train", overrides, run_dir.parent / f"seed{seed}.train.log")
+        error = _run(
+            "aelab.train", overrides, run_dir.parent / f"seed{seed}.train.log", watch=run_dir
+        )
         if error:
             return {"error": error}
         summary = _json(run_dir / "summary.json")
     if summary is None:
         return {"error": f"no completed run in {run_dir}"}
-    metrics = dict(summary["metrics"])
+    metrics = {**summary["metrics"], WALL: summary.get("wall_time_s", 0.0)}
     if row.get("eval"):
         record = _json(run_dir / "eval" / "eval.json")
         if record is None and train:
@@ -145,6 +179,7 @@ def run_row(
         if record is None:
             return {"error": f"no completed evaluation in {run_dir / 'eval'}"}
         metrics.update(record["metrics"])
+        metrics[WALL] += record.get("wall_time_s", 0.0)
     return metrics
 
 
@@ -212,7 +247,7 @@ def _fmt(x: float | None) -> str:
 
 
 def tabulate(
-    table: DictConfig, results: dict[str, list[dict[str, Any]]], budget: str, wall_s: float
+    table: DictConfig, results: dict[str, list[dict[str, Any]]], budget: str
 ) -> tuple[str, str]:
     """The Markdown and CSV texts of a table from each row's per-seed metrics."""
     columns = dict(table.columns)
@@ -225,6 +260,7 @@ def tabulate(
     for key, label in columns.items():
         head += [f"{label}: paper", "aelab", "aelab - paper"] if key in quoted else [label]
     head.append("how aelab's figure was made")
+    spec = table.budgets[budget]
     md = [f"# {table.title}", "", "| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -251,9 +287,11 @@ def tabulate(
             paper_se = (row.get("paper_se") or {}).get(key)
             values = [r[key] for r in runs or [] if key in r]
             mean, std, n = _stats(values) if values else (None, None, 0)
-            ours = (
-                "" if mean is None else _fmt(mean) + (f" +- {_fmt(std)} (n={n})" if n > 1 else "")
-            )
+            se = [r[f"{key}_se"] for r in runs or [] if f"{key}_se" in r]
+            spread = f" +- {_fmt(std)} (n={n})" if n > 1 else ""
+            if n == 1 and se:  # one seed: the metric's own standard error, where it has one
+                spread = f" +- {_fmt(se[0])} (s.e.)"
+            ours = "" if mean is None else _fmt(mean) + spread
             diff = mean - paper if mean is not None and paper is not None else None
             paper_cell = _fmt(paper) + (f" +- {_fmt(paper_se)}" if paper_se else "")
             cells += [paper_cell, ours, _fmt(diff)] if key in quoted else [ours]
@@ -273,17 +311,21 @@ def tabulate(
                     n,
                     diff,
                     status,
-                    " ".join(row.get("train", [])),
+                    " ".join(row_overrides(row, spec, budget)) if runs is not None else "",
                 ]
             )
-        how = "paper only, not run" if runs is None else "`" + " ".join(row.train) + "`"
+        how = (
+            "paper only, not run"
+            if runs is None
+            else "`aelab-train " + " ".join(row_overrides(row, spec, budget)) + "`"
+        )
         if skipped:
             how += f" ({skipped})"
         if errors:
             how += f"; {len(errors)} run(s) failed: {errors[0]}"
         cells.append(how)
         md.append("| " + " | ".join(cells) + " |")
-    spec = table.budgets[budget]
+    wall_s = sum(r.get(WALL, 0.0) for runs in results.values() for r in runs)
     md += [
         "",
         f"Paper values: {table.cite}.",
@@ -293,7 +335,7 @@ def tabulate(
         f"Budget: `{budget}` (train overrides `{' '.join(spec.get('train', [])) or 'none'}`, "
         f"eval overrides `{' '.join(spec.get('eval', [])) or 'none'}`, seeds {list(spec.seeds)}; "
         f"rows may add their own). Hardware: {hardware()}. Date: {time.strftime('%Y-%m-%d')}; "
-        f"{wall_s / 60:.1f} min in all.",
+        f"the runs' own wall time {wall_s / 60:.1f} min in all (training and evaluation).",
         "",
     ]
     return "\n".join(md), buf.getvalue()
@@ -305,7 +347,6 @@ def reproduce(
     """Run (or, with ``runs``, re-read) a table's experiments; write ``TABLE.md`` and ``TABLE.csv``."""
     from aelab.summary import write_text_atomic
 
-    start = time.perf_counter()
     table = load_table(name)
     if budget not in table.budgets:
         raise AelabError(
@@ -321,17 +362,19 @@ def reproduce(
             f"--runs {out} holds no runs/ directory: give the output directory of an earlier aelab-repro {name}."
         )
     results = {}
-    for row in table.rows:
+    for i, row in enumerate(table.rows, 1):
         reason = unmet(list(row.get("requires", [])))
         seeds = table.budgets[budget].seeds
         if reason:
             results[row.method] = [{"skipped": reason}]
+            print(f"row {i} of {len(table.rows)}: {row.method}: {reason}", flush=True)
             continue
         classifier = _classifier(table, row, budget, out, train)
-        results[row.method] = [
-            run_row(row, seed, table, budget, out, classifier, train) for seed in seeds
-        ]
-    md, csv_text = tabulate(table, results, budget, time.perf_counter() - start)
+        results[row.method] = []
+        for seed in seeds:
+            print(f"row {i} of {len(table.rows)}: {row.method}, seed {seed}", flush=True)
+            results[row.method].append(run_row(row, seed, table, budget, out, classifier, train))
+    md, csv_text = tabulate(table, results, budget)
     write_text_atomic(out / f"{stem}.csv", csv_text)
     path = write_text_atomic(out / f"{stem}.md", md)
     print(md)

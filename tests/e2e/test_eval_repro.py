@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -96,12 +97,16 @@ def test_aelab_repro_hinton2006_quick(tmp_path: Path, mnist_root: Path) -> None:
     )
     md = (out / "hinton2006.md").read_text()
     assert "| PCA, 30 components | 13.87 | 13.9" in md and "Hardware:" in md
+    assert "row 1 of 2: autoencoder" in run.stdout and "epoch 1 of " in run.stdout  # progress
+    wall = re.search(r"wall time ([0-9.]+) min in all", md).group(1)
+    assert float(wall) > 0
     # --runs tabulates the same runs again without training
     before = (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime
     again = run_module("aelab.repro", "hinton2006", "--runs", str(out), cwd=tmp_path, env=env)
     assert again.returncode == 0, again.stderr[-2000:]
     assert (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime == before
     assert "13.9" in again.stdout
+    assert f"wall time {wall} min in all" in again.stdout  # the runs' own, not the re-reading's
 
 
 def test_aelab_repro_refuses_unknown_tables_and_empty_run_directories(tmp_path: Path) -> None:

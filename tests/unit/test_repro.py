@@ -34,19 +34,24 @@ def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
             "cite": "C",
             "protocol": "P",
             "columns": {"test/m": "metric"},
-            "budgets": {"quick": {"seeds": [0, 1]}},
+            "budgets": {"quick": {"seeds": [0, 1], "train": ["trainer.max_epochs=3"]}},
             "rows": [
-                {"method": "good", "paper": {"test/m": 10.0}, "train": ["model=ae"]},
+                {
+                    "method": "good",
+                    "paper": {"test/m": 10.0},
+                    "train": ["model=ae"],
+                    "quick": ["model.latent_dim=2"],
+                },
                 {"method": "broken", "paper": {"test/m": 5.0}, "train": ["model=vae"]},
             ],
             "references": [{"method": "ref", "paper": {"test/m": 7.0}}],
         }
     )
     results = {
-        "good": [{"test/m": 11.0}, {"test/m": 13.0}],
+        "good": [{"test/m": 11.0, "_wall_time_s": 60}, {"test/m": 13.0, "_wall_time_s": 30}],
         "broken": [{"error": "aelab: error: no"}, {"error": "aelab: error: no"}],
     }
-    md, text = tabulate(table, results, "quick", 60.0)
+    md, text = tabulate(table, results, "quick")
     rows = {r["method"]: r for r in csv.DictReader(io.StringIO(text))}
     assert float(rows["good"]["aelab_mean"]) == 12.0
     assert float(rows["good"]["aelab_std"]) == pytest.approx(2**0.5)  # sample std, n - 1
@@ -55,6 +60,25 @@ def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
     assert rows["ref"]["status"] == "reference"
     assert "| good | 10.00 | 12.00 +- 1.41 (n=2) | 2.00 |" in md
     assert "2 run(s) failed" in md and "Hardware:" in md
+    # the exact overrides of the runs, the budget's included, and the runs' own wall time
+    assert "`aelab-train model=ae trainer.max_epochs=3 model.latent_dim=2`" in md
+    assert rows["good"]["overrides"] == "model=ae trainer.max_epochs=3 model.latent_dim=2"
+    assert "wall time 1.5 min in all" in md
+
+
+def test_one_seed_shows_the_metrics_own_standard_error() -> None:
+    table = OmegaConf.create(
+        {
+            "title": "T",
+            "cite": "C",
+            "protocol": "P",
+            "columns": {"test/parzen_ll": "Parzen"},
+            "budgets": {"quick": {"seeds": [0]}},
+            "rows": [{"method": "aae", "paper": {"test/parzen_ll": 340}, "train": ["model=aae"]}],
+        }
+    )
+    md, _ = tabulate(table, {"aae": [{"test/parzen_ll": 250.4, "test/parzen_ll_se": 1.7}]}, "quick")
+    assert "| aae | 340.00 | 250.40 +- 1.70 (s.e.) | -89.60 |" in md
 
 
 def test_rows_that_need_celeba_and_inception_say_what_is_missing(tmp_path, monkeypatch) -> None:
