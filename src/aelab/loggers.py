@@ -159,6 +159,30 @@ def _run_id(save_dir: str) -> str:
     return run_id
 
 
+def mlflow_logger(
+    tracking_uri: str,
+    experiment_name: str = "aelab",
+    run_name: str | None = None,
+    tags: Sequence[str] = (),
+    **kwargs,
+):
+    """Lightning's ``MLFlowLogger``; a multirun job's run is named by its overrides, as in
+    W&B. MLflow 3 keeps its file store in maintenance mode and refuses it unless allowed:
+    aelab allows it (a local directory, no database server, safe for parallel jobs)."""
+    from pytorch_lightning.loggers import MLFlowLogger
+
+    if tracking_uri.startswith("file:"):
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    _, job_name = multirun_names()
+    return MLFlowLogger(
+        experiment_name=experiment_name,
+        run_name=run_name or job_name,
+        tracking_uri=tracking_uri,
+        tags={t: "" for t in tags} or None,
+        **kwargs,
+    )
+
+
 def finish_wandb() -> None:
     """End the active W&B run, if any: in a multirun every job must be its own run."""
     import sys
