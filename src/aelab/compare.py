@@ -26,6 +26,7 @@ import csv
 import io
 import json
 import math
+import os
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -450,7 +451,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--metric", help="comma-separated metrics (default: every test/ metric)")
     parser.add_argument("--x", help="a key to plot the metrics against (compare.png)")
     parser.add_argument(
-        "--out", type=Path, default=Path("."), help="where compare.md/.csv/.png go (default: here)"
+        "--out",
+        type=Path,
+        help="where compare.md/.csv/.png go (default: the first directory compared; with "
+        "--wandb, <log dir>/compare)",
     )
     parser.add_argument(
         "--curve", metavar="METRIC", help="plot METRIC against epoch per group (curves.png)"
@@ -468,6 +472,9 @@ def main(argv: list[str] | None = None) -> None:
 
     with user_errors():
         metrics = args.metric.split(",") if args.metric else None
+        if args.out is None:
+            log_dir = Path(os.environ.get("AELAB_LOG_DIR", "logs"))
+            args.out = log_dir / "compare" if args.wandb else args.dirs[0]
         compare(
             args.dirs,
             [k for k in args.by.split(",") if k],

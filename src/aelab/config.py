@@ -43,6 +43,10 @@ def register_resolvers() -> None:
 
     if not OmegaConf.has_resolver("aelab_groups"):
         OmegaConf.register_new_resolver("aelab_groups", groups_help)
+    if not OmegaConf.has_resolver("aelab_study_seed"):
+        from aelab.study import sampler_seed
+
+        OmegaConf.register_new_resolver("aelab_study_seed", sampler_seed)
 
 
 def _check_missing(cfg: DictConfig, choices: dict[str, str | None]) -> None:

@@ -96,13 +96,18 @@ def _report_epoch(run_dir: Path, seen: int, elapsed: float) -> int:
     if not metrics.is_file() or not config.is_file():
         return seen
     with open(metrics, newline="") as file:
-        epochs = [int(r["epoch"]) for r in csv.DictReader(file) if r.get("val/loss") and r.get("epoch")]
+        epochs = [
+            int(r["epoch"]) for r in csv.DictReader(file) if r.get("val/loss") and r.get("epoch")
+        ]
     done = max(epochs, default=-1) + 1
     if done <= max(seen, 0):
         return seen
     total = OmegaConf.load(config).trainer.get("max_epochs") or done
     left = elapsed / done * max(total - done, 0)
-    print(f"    epoch {done} of {total}, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left", flush=True)
+    print(
+        f"    epoch {done} of {total}, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left",
+        flush=True,
+    )
     return done
 
 

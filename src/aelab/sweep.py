@@ -63,6 +63,17 @@ class SweepSummary(Callback):
     """Writes ``job.json`` in each multirun job's directory, then ``sweep_summary.json``; a
     multirun without failures ends with :func:`outcome_line`."""
 
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        import sys
+
+        from aelab.study import check_budget
+
+        try:
+            check_budget(config)
+        except AelabError as e:
+            print(f"aelab: error: {e}", file=sys.stderr)
+            sys.exit(1)
+
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         import sys
 

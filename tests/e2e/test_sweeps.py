@@ -85,8 +85,9 @@ def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_
     # a typo in --by stops with the keys there are; grouping by one key names what it mixes
     proc = run("aelab.compare", str(sweep), "--by", "modle", cwd=tmp_path)
     assert proc.returncode == 1 and "--by modle is not a config key" in proc.stderr
-    proc = run("aelab.compare", str(sweep), "--by", "dataset", "--out", str(out), cwd=tmp_path)
-    assert "these keys that differ: model, prior_loss" in (out / "compare.md").read_text()
+    proc = run("aelab.compare", str(sweep), "--by", "dataset", cwd=tmp_path)  # out: the sweep
+    assert "these keys that differ: model, prior_loss" in (sweep / "compare.md").read_text()
+    assert not (tmp_path / "compare.md").exists()
 
 
 @pytest.mark.slow
@@ -125,7 +126,9 @@ def test_compare_says_what_to_do_when_there_is_nothing_to_compare(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_optuna_search_records_its_trials_and_resumes(tmp_path: Path) -> None:
+def test_optuna_search_records_its_trials_resumes_with_new_points_and_keeps_one_budget(
+    tmp_path: Path,
+) -> None:
     import optuna
 
     args = (
@@ -135,19 +138,22 @@ def test_optuna_search_records_its_trials_and_resumes(tmp_path: Path) -> None:
         "callbacks=none",
         "logger=none",
     )
-    proc = run(*args, "hydra.sweeper.n_trials=3", cwd=tmp_path)
+    storage = f"sqlite:///{tmp_path / 'logs' / 'optuna' / 'aelab_optuna.db'}"  # under the log dir
+    proc = run(*args, "hydra.sweeper.n_trials=2", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    study = optuna.load_study(
-        study_name="aelab_vae", storage=f"sqlite:///{tmp_path / 'aelab_optuna.db'}"
-    )
-    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
-    assert all(t.value > 0 for t in study.trials)  # val/loss, as each job returned it
+    study = optuna.load_study(study_name="aelab_vae", storage=storage)
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 2
+    assert all(t.value < 0 for t in study.trials)  # val/elbo in nats, as each job returned it
     proc = run(*args, "hydra.sweeper.n_trials=2", cwd=tmp_path)  # the same study, resumed
     assert proc.returncode == 0, proc.stderr[-3000:]
-    study = optuna.load_study(
-        study_name="aelab_vae", storage=f"sqlite:///{tmp_path / 'aelab_optuna.db'}"
-    )
-    assert len(study.trials) == 5
+    study = optuna.load_study(study_name="aelab_vae", storage=storage)
+    first, resumed = study.trials[:2], study.trials[2:]
+    assert len(resumed) == 2
+    assert [t.params for t in resumed] != [t.params for t in first]  # new points, not a replay
+    # another budget in the same study is refused before any trial runs
+    proc = run(*args[:2], "trainer.max_epochs=2", *args[3:], cwd=tmp_path)
+    assert proc.returncode == 1 and "trials of different budgets do not compare" in proc.stderr
+    assert len(optuna.load_study(study_name="aelab_vae", storage=storage).trials) == 4
 
 
 @pytest.mark.slow
