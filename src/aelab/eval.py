@@ -134,7 +134,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     if datamodule.is_image and hasattr(model, "reconstruct"):
         from torchvision.utils import save_image
 
-        from aelab.callbacks.images import image_grid
+        from aelab.callbacks.images import image_grid, label_rows
         from aelab.data import as_float
 
         x = as_float(datamodule.splits["test"][0][:32]).to(model.device)
@@ -143,9 +143,8 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
         with torch.no_grad():
             shape = (rows, -1, *x.shape[1:])
             pairs = torch.cat([x.view(shape), model.reconstruct(x).view(shape)], 1)
-        save_image(
-            image_grid(pairs.flatten(0, 1), pairs.shape[1] // 2), out / "reconstructions.png"
-        )
+        grid = image_grid(pairs.flatten(0, 1), pairs.shape[1] // 2)
+        save_image(label_rows(grid, ["data", "recon"] * rows), out / "reconstructions.png")
     record = {
         "status": "completed",
         "metrics": dict(sorted(metrics.items())),

@@ -108,3 +108,16 @@ def test_a_mixture_priors_own_draws_cover_every_mode_in_any_dimension(dim):
     assert float(
         mode_coverage(collapsed, prior.means, prior.std)["mode_coverage"]
     ) == pytest.approx(0.3)
+
+
+def test_figure_rows_are_labelled_in_a_left_margin() -> None:
+    from aelab.callbacks.images import image_grid, label_rows
+
+    grid = image_grid(torch.zeros(32, 1, 8, 8), 16)  # two rows of black digits
+    labelled = label_rows(grid, ["data", "recon"], width=40)
+    assert labelled.shape[:2] == grid.shape[:2] and labelled.shape[2] == grid.shape[2] + 40
+    margin = labelled[:, :, :40]
+    assert margin.min() < 0.5 and margin.mean() > 0.8  # dark text on white
+    assert torch.equal(labelled[:, :, 40:], grid)  # the images themselves untouched
+    top, bottom = margin[:, : grid.shape[1] // 2], margin[:, grid.shape[1] // 2 :]
+    assert top.min() < 0.5 and bottom.min() < 0.5  # one label per row

@@ -21,6 +21,22 @@ def image_grid(images: Tensor, n_per_row: int) -> Tensor:
     return make_grid(images, nrow=n_per_row, padding=1, pad_value=1.0)
 
 
+def label_rows(grid: Tensor, labels: list[str], width: int = 40) -> Tensor:
+    """``grid`` (from :func:`image_grid`) with a white margin on the left that names each row
+    (``data`` / ``recon``, the latent dimension a traversal row moves)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    channels, height, _ = grid.shape
+    row = (height - 1) / max(len(labels), 1)
+    margin = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(margin)
+    for i, text in enumerate(labels):
+        draw.text((2, int(1 + i * row + row / 2 - 6)), text, fill=0)
+    side = torch.from_numpy(np.asarray(margin, dtype=np.float32) / 255.0)
+    return torch.cat([side.expand(channels, height, width), grid], dim=2)
+
+
 def emit(trainer: pl.Trainer, name: str, image: Tensor, dirpath: Path | None) -> None:
     """Save ``image`` (C, H, W in [0, 1]) as ``dirpath/name.png`` (if given) and log it to every logger."""
     if dirpath is not None:

@@ -8,13 +8,14 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_only
 
-from aelab.callbacks.images import emit, image_grid
+from aelab.callbacks.images import emit, image_grid, label_rows
 
 
 class ReconstructionGrid(pl.Callback):
     """Saves ``reconstructions.png`` in ``dirpath`` at the end of fit (image data only).
 
-    Rows alternate: ``n_per_row`` originals, then their reconstructions. With
+    Rows alternate, labelled on the left: ``n_per_row`` originals (``data``), then their
+    reconstructions (``recon``). With
     ``every_n_epochs > 0`` the grid is also sent to the loggers during training.
     """
 
@@ -42,7 +43,7 @@ class ReconstructionGrid(pl.Callback):
         pl_module.train(was_training)
         k = self.n_per_row
         rows = [t for i in range(0, len(x), k) for t in (x[i : i + k], x_hat[i : i + k])]
-        return image_grid(torch.cat(rows), k)
+        return label_rows(image_grid(torch.cat(rows), k), ["data", "recon"] * (len(rows) // 2))
 
     @rank_zero_only
     def _emit(self, trainer: pl.Trainer, pl_module: pl.LightningModule, save: bool) -> None:

@@ -9,13 +9,14 @@ import pytorch_lightning as pl
 import torch
 from pytorch_lightning.utilities import rank_zero_only
 
-from aelab.callbacks.images import emit, image_grid
+from aelab.callbacks.images import emit, image_grid, label_rows
 
 
 class SampleGrid(pl.Callback):
     """At the end of fit, on image data: ``samples.png``, ``n`` samples of the model
     (``generate``, fixed seed), and, for families with a prior, ``traversals.png``: starting from the code of
-    a validation image, one row per latent dimension (at most ``max_dims``), that dimension
+    a validation image, one row per latent dimension (at most ``max_dims``, labelled z1, z2, ...
+    on the left), that dimension
     swept over ``steps`` values in +- ``span`` prior standard deviations (Higgins et al. 2017).
     """
 
@@ -61,4 +62,5 @@ class SampleGrid(pl.Callback):
         z = code.repeat(dims, self.steps, 1)  # dims x steps x d
         z[torch.arange(dims), :, torch.arange(dims)] = values
         images = pl_module.decoder.likelihood.mean(pl_module.decode(z.flatten(0, 1)))
-        return image_grid(images, self.steps)
+        labels = [f"z{i + 1}" for i in range(dims)]  # the dimension each row moves
+        return label_rows(image_grid(images, self.steps), labels)
