@@ -79,6 +79,20 @@ CASES = {
         ("model=vae", "prior=swiss_roll", "model.latent_dim=2"), "prior=swiss_roll"
     ),
     "dae-with-prior": Case(("model=dae", "prior=gaussian"), "drop prior=gaussian"),
+    "shared-part": Case(("dataset=_split",), "dataset=_split is a part shared"),
+    "tensor-no-path": Case(("dataset=tensor",), "dataset.path has no value"),
+    "sample-n": Case(
+        ("ckpt_path={ws}/logs/earlier", "n=-5"), "n=-5 is not allowed", module="aelab.sample"
+    ),
+    "sample-no-ckpt": Case((), "ckpt_path has no value", module="aelab.sample"),
+    "sample-empty-dir": Case(("ckpt_path={ws}/empty",), "{ws}/empty", module="aelab.sample"),
+    "eval-iwae-k-on-ae": Case(
+        ("ckpt_path={ws}/logs/earlier", "iwae_k=100"),
+        "iwae_k=100 applies to model=vae only",
+        module="aelab.eval",
+    ),
+    "folder-mixed": Case(("dataset=folder", "dataset.path={ws}/mixed"), "mixes layouts"),
+    "resume-not-a-run": Case(("resume={ws}/empty",), "resume={ws}/empty"),
     # files
     "tensor-missing": Case(("dataset=tensor", "dataset.path={ws}/missing.npy"), "{ws}/missing.npy"),
     "tensor-corrupt": Case(("dataset=tensor", "dataset.path={ws}/corrupt.npy"), "{ws}/corrupt.npy"),
@@ -170,6 +184,11 @@ def _prepare(ws: Path) -> None:
     (ws / "images").mkdir()
     (ws / "images" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not an image")
     (ws / "empty").mkdir()
+    from PIL import Image
+
+    (ws / "mixed" / "cats").mkdir(parents=True)
+    for path in (ws / "mixed" / "loose.png", ws / "mixed" / "cats" / "a.png"):
+        Image.new("RGB", (16, 16)).save(path)
     for name, damage in (("garbage", "garbage"), ("truncated", "truncated")):
         raw = ws / name / "MNIST" / "raw"
         raw.mkdir(parents=True)
