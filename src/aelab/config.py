@@ -53,7 +53,14 @@ def _check_missing(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     """A mandatory value (``???``) left unset, such as ``dataset=tensor``'s path."""
     from omegaconf import OmegaConf
 
-    missing = sorted(k for k in OmegaConf.missing_keys(cfg) if not k.startswith("hydra."))
+    def walk(node: DictConfig, prefix: str):  # without resolving interpolations
+        for key in node.keys():
+            if OmegaConf.is_missing(node, key):
+                yield f"{prefix}{key}"
+            elif isinstance(child := node._get_node(key), DictConfig) and key != "hydra":
+                yield from walk(child, f"{prefix}{key}.")
+
+    missing = sorted(walk(cfg, ""))
     if missing:
         key = missing[0]
         group = key.split(".")[0]
