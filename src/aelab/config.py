@@ -54,7 +54,7 @@ def _check_missing(cfg: DictConfig, choices: dict[str, str | None]) -> None:
     from omegaconf import OmegaConf
 
     def walk(node: DictConfig, prefix: str):  # without resolving interpolations
-        for key in node.keys():
+        for key in node:
             if OmegaConf.is_missing(node, key):
                 yield f"{prefix}{key}"
             elif isinstance(child := node._get_node(key), DictConfig) and key != "hydra":

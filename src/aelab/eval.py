@@ -94,11 +94,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     model, datamodule, run_cfg = load_model(cfg.ckpt_path)
     datamodule.setup("test")
     if cfg.iwae_k is not None:
-        if not hasattr(model, "iwae_samples"):
+        if cfg.iwae_k and not hasattr(model, "iwae_samples"):  # iwae_k=0 (off) fits any model
             raise AelabError(
                 f"iwae_k={cfg.iwae_k} applies to model=vae only, and this checkpoint is {run_cfg.model._target_}: drop iwae_k."
             )
-        model.iwae_samples = cfg.iwae_k
+        if hasattr(model, "iwae_samples"):
+            model.iwae_samples = cfg.iwae_k
     pl.seed_everything(cfg.seed, verbose=False)
     trainer = pl.Trainer(
         accelerator=cfg.accelerator,

@@ -107,9 +107,7 @@ def wandb_logger(
         )
     import wandb
 
-    run_id = _run_id(save_dir)
-
-    def start(mode: str) -> WandbLogger:
+    def start(mode: str, run_id: str) -> WandbLogger:
         logger = WandbLogger(
             id=run_id,
             resume="allow",  # a resumed aelab run continues its W&B run
@@ -128,7 +126,7 @@ def wandb_logger(
         return logger
 
     try:
-        return start(mode)
+        return start(mode, _run_id(save_dir))
     except Exception as e:  # a bad key, a server that does not answer in time
         if mode != "online":
             raise
@@ -139,10 +137,11 @@ def wandb_logger(
             ) from e
         finish_wandb()
         log.warning("W&B refused the online run (%s), logging offline instead.", reason)
-        return start("offline")
+        # the refused online start keeps its id busy in W&B's service: a fresh one for offline
+        return start("offline", _run_id(save_dir, fresh=True))
 
 
-def _run_id(save_dir: str) -> str:
+def _run_id(save_dir: str, fresh: bool = False) -> str:
     """The run directory's W&B run id, made and kept there by its first start, so that
     ``resume=true`` logs into the same W&B run (DDP's other processes read it back)."""
     import secrets
@@ -150,7 +149,7 @@ def _run_id(save_dir: str) -> str:
     from pathlib import Path
 
     path = Path(save_dir) / WANDB_ID_FILE
-    if path.is_file():
+    if path.is_file() and not fresh:
         return path.read_text().strip()
     run_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(8))
     from aelab.summary import write_text_atomic

@@ -56,7 +56,7 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
         )
     latest = {}
     for kind in ("", "multi"):  # the newest run and multirun (of any task_name)
-        found = sorted((tmp_path / "logs").glob(f"*/{kind}runs/*"), key=lambda p: p.name)
+        found = sorted((tmp_path / "logs").glob(f"*/{kind}runs/*"), key=lambda p: p.stat().st_mtime)
         latest[kind] = str(found[-1])
     results += [_run(line, home, tmp_path, env, latest) for line in follow_ups]
     for line, args, proc in results:
@@ -82,7 +82,11 @@ def _run(line: str, home: Path, cwd: Path, env: dict, latest: dict):
             for a in args
         ]
     elif "--help" not in args:
-        args += list(TINY)
+        # each line its own directory: two lines started in the same second would share
+        # Hydra's time-stamped one
+        slug = re.sub(r"[^a-z0-9]+", "-", line.lower())[12:60]
+        args += [*TINY, f"hydra.run.dir={cwd}/logs/train/runs/{slug}"]
+        args += [f"hydra.sweep.dir={cwd}/logs/train/multiruns/{slug}"]
     start = time.perf_counter()
     proc = run_module(ENTRY[command], *args, cwd=cwd, env=env, timeout=600)
     print(f"{time.perf_counter() - start:5.1f} s  {line}")
