@@ -59,6 +59,8 @@ def build_model(cfg: DictConfig, datamodule: Any) -> Any:
         scheduler=build(cfg.get("scheduler")),
         prior=build(cfg.get("prior")),
         prior_loss=build(cfg.get("prior_loss")),
+        # a config composed before the group existed keeps the model's default estimators
+        **({"divergences": build(cfg.divergences)} if "divergences" in cfg else {}),
     )
 
 

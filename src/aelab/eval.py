@@ -4,10 +4,11 @@ aelab-eval ckpt_path=logs/train/runs/<time>/checkpoints/last.ckpt
 aelab-eval ckpt_path=... classifier_ckpt=logs/train/runs/<time>/checkpoints/last.ckpt iwae_k=5000
 
 The family's own test metrics come from Lightning's test loop with the training callbacks
-(reconstruction, q(z)-to-prior distances, ``mmd_data``, score quality, ``nll_iwae``); then, for
-models that generate, the Parzen-window log-likelihood of ``n_samples`` samples (Goodfellow
-et al. 2014 protocol), FID/KID and class coverage under a classifier's (or Inception's)
-features; for models with an encoder, linear-probe, k-NN and clustering accuracy of the codes.
+(reconstruction, the ``divergences`` yardstick of q(z) against p(z), ``mmd_data``, score
+quality, ``nll_iwae``); then, for models that generate, the Parzen-window log-likelihood of
+``n_samples`` samples (Goodfellow et al. 2014 protocol), FID/KID, precision, recall, density
+and coverage (Kynkaanniemi et al. 2019; Naeem et al. 2020) and class coverage under a
+classifier's (or Inception's) features; for models with an encoder, linear-probe, k-NN and clustering accuracy of the codes.
 Writes ``eval.json``, ``samples.png`` and ``reconstructions.png`` to the run directory.
 """
 
@@ -37,12 +38,14 @@ def _codes(model: Any, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
 
 
 def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) -> dict[str, float]:
-    """Parzen, FID/KID, class coverage and sample diversity of ``cfg.n_samples`` samples."""
+    """Parzen, FID/KID, precision/recall/density/coverage, class coverage and sample diversity
+    of ``cfg.n_samples`` samples (the feature metrics under each feature extractor)."""
     from aelab.callbacks.images import image_grid
     from aelab.data import as_float
     from aelab.metrics.features import InceptionFeatures, classifier_from_checkpoint, extract
     from aelab.metrics.fid import feature_distances
     from aelab.metrics.parzen import GOODFELLOW_GRID, parzen_log_likelihood
+    from aelab.metrics.precision_recall import precision_recall
     from aelab.metrics.sample_classes import class_coverage, feature_diversity
 
     torch.manual_seed(cfg.seed)
@@ -69,7 +72,8 @@ def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) 
     for name, features in extractors.items():
         real, fake = extract(features, test, model.device), extract(features, samples, model.device)
         suffix = "" if name == "classifier" else f"_{name}"
-        metrics.update({f"{k}{suffix}": v for k, v in feature_distances(real, fake).items()})
+        scores = {**feature_distances(real, fake), **precision_recall(real, fake, cfg.prdc_k)}
+        metrics.update({f"{k}{suffix}": v for k, v in scores.items()})
         metrics[f"sample_diversity{suffix}"] = feature_diversity(fake, real)
     return metrics
 
@@ -149,6 +153,7 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     record = {
         "status": "completed",
         "metrics": dict(sorted(metrics.items())),
+        "vectors": dict(sorted(getattr(model, "latent_vectors", {}).items())),  # kl_per_dim
         "ckpt_path": str(scored_checkpoint(cfg.ckpt_path).resolve()),
         "model": run_cfg.model.get("_target_"),
         "dataset": run_cfg.dataset.get("_target_"),

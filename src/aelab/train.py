@@ -189,6 +189,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     summary = {
         "status": "debug" if trainer.fast_dev_run else "completed",
         "metrics": dict(sorted(metrics.items())),
+        "vectors": dict(sorted(getattr(model, "latent_vectors", {}).items())),  # kl_per_dim
         "choices": group_choices,
         "seed": cfg.get("seed"),
         "wall_time_s": round(time.perf_counter() - start, 3),

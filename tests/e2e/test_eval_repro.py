@@ -34,6 +34,8 @@ def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path)
     record = json.loads((out / "eval.json").read_text())
     m = record["metrics"]
     assert record["status"] == "completed"
+    assert len(record["vectors"]["test/kl_per_dim"]) == 16  # the VAE's default latent size
+    assert (vae.run_dir / "kl_per_dim.png").stat().st_size > 0  # the default callbacks' chart
     for key in (
         "parzen_ll",
         "fid",
@@ -45,8 +47,17 @@ def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path)
         "iwae_xent",  # a Bernoulli decoder on grey digits: a cross-entropy, not nats
         "recon_sse",
         "mmd_data",
+        "precision",  # on the classifier's features, like the FID (issue 15)
+        "recall",
+        "density",
+        "coverage",
+        "kl_qp_knn",  # the divergences yardstick of q(z) against p(z)
+        "c2st_accuracy",
+        "w1_prior",
+        "mutual_info",
     ):
         assert f"test/{key}" in m, key
+    assert 0 <= m["test/recall"] <= 1 and 0 <= m["test/coverage"] <= 1
     assert "test/nll_iwae" not in m and "test/elbo" not in m
     assert (
         m["test/probe_linear_acc"] > 0.5 and m["test/cluster_acc"] > 0.2

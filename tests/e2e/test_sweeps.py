@@ -66,6 +66,24 @@ def test_multirun_of_two_models_and_two_seeds_compares_as_two_groups_of_two(tmp_
     assert float(rows["ae"]["test/recon_sse_mean"]) == pytest.approx(mean)
     assert float(rows["ae"]["test/recon_sse_std"]) > 0
     assert "| ae | " in (out / "compare.md").read_text()
+    # the divergences yardstick (issue 15): the same keys for both families, in every summary
+    # and in the table; the Gaussian encoder's collapse diagnostics only where they apply
+    yardstick = ("kl_qp_knn", "kl_pq_knn_se", "c2st_accuracy", "jsd_c2st", "w1_prior")
+    for run_record in summary["runs"]:
+        metrics = run_record["metrics"]
+        for key in (*yardstick, "active_units"):
+            assert f"val/{key}" in metrics and f"test/{key}" in metrics, key
+        assert ("test/mutual_info" in metrics) == ("model=vae" in run_record["overrides"])
+    for key in (*yardstick, "active_units"):
+        assert rows["ae"][f"test/{key}_mean"] and rows["vae"][f"test/{key}_mean"], key
+    assert rows["vae"]["test/mutual_info_mean"] and not rows["ae"]["test/mutual_info_mean"]
+    vae_summary = next(
+        record
+        for record in (json.loads(p.read_text()) for p in sweep.glob("*/summary.json"))
+        if record["choices"]["model"] == "vae"
+    )
+    kl_per_dim = vae_summary["vectors"]["test/kl_per_dim"]
+    assert len(kl_per_dim) == 16 and min(kl_per_dim) >= 0
     # without --by: grouped by every key that differs but the seed (model and its prior loss)
     proc = run("aelab.compare", str(sweep), "--curve", "val/loss", "--out", str(out), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -332,3 +332,20 @@ def test_trainer_switch_against_callback_is_one_sentence():
 def test_gpu_accelerator_without_gpu_is_one_sentence():
     with pytest.raises(ConfigError, match="trainer.accelerator=gpu but no CUDA GPU is visible"):
         validate(compose(["trainer=gpu"]), DEFAULT_CHOICES)
+
+
+def test_divergences_group_switches_and_sizes_the_yardstick():
+    from aelab.assemble import build_model
+    from aelab.errors import ConfigError
+
+    class Data:  # what build_model reads of a data module
+        data_shape, in_unit_interval = (1, 8, 8), True
+
+    model = build_model(compose(["divergences.knn_k=3", "divergences.ot_points=0"]), Data())
+    assert (model.divergences.knn_k, model.divergences.ot_points) == (3, 0)
+    assert model.codes["val_codes"].max_codes == 2000
+    assert build_model(compose(["divergences=none"]), Data()).divergences is None
+    with pytest.raises(Exception) as raised:  # Hydra wraps it; aelab-train prints the cause
+        build_model(compose(["divergences.c2st_steps=-1"]), Data())
+    assert isinstance(raised.value.__cause__, ConfigError)
+    assert str(raised.value.__cause__).startswith("divergences.c2st_steps=-1 is not allowed")

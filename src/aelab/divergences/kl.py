@@ -12,11 +12,16 @@ from torch import Tensor
 from aelab.priors import Prior, StandardGaussian
 
 
+def gaussian_kl_per_dim(mu: Tensor, logvar: Tensor, prior_scale: float = 1.0) -> Tensor:
+    """The terms of :func:`gaussian_kl`, one per latent dimension (the prior factorises)."""
+    s2 = prior_scale**2
+    return 0.5 * ((logvar.exp() + mu.pow(2)) / s2 - 1.0 - logvar + math.log(s2))
+
+
 def gaussian_kl(mu: Tensor, logvar: Tensor, prior_scale: float = 1.0) -> Tensor:
     """Analytic KL(N(mu, diag exp(logvar)) || N(0, s^2 I)) (Kingma & Welling 2013, App. B):
     0.5 * sum_j [(sigma_j^2 + mu_j^2) / s^2 - 1 - log sigma_j^2 + log s^2]."""
-    s2 = prior_scale**2
-    return 0.5 * ((logvar.exp() + mu.pow(2)) / s2 - 1.0 - logvar + math.log(s2)).sum(-1)
+    return gaussian_kl_per_dim(mu, logvar, prior_scale).sum(-1)
 
 
 def gaussian_log_prob(z: Tensor, mu: Tensor, logvar: Tensor) -> Tensor:

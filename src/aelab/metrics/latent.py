@@ -1,5 +1,7 @@
 """How far the aggregated posterior q(z) is from the prior p(z): the common yardstick of every
-family, measured on codes of the validation and test splits.
+family, measured on codes of the validation and test splits against fresh prior draws, by
+the same code for every family (config group ``divergences``; a model without a prior, the
+DAE, is measured against N(0, I)). Codes are draws z ~ q(z|x), one per example.
 
 - ``mmd_prior``: unbiased MMD^2 (IMQ kernel, C = 2 d sigma_z^2 summed over the WAE scales)
   between the codes and as many prior draws (Gretton et al. 2012; Tolstikhin et al. 2018);
@@ -13,11 +15,24 @@ family, measured on codes of the validation and test splits.
   8-D, 5.6 in 16-D): a fixed 3 std would hold 99% of a mode's draws in 2-D but 9% in 16-D,
   and read a perfect match as collapse.
 
+The ``divergences`` section adds estimators from samples alone:
+
+- ``kl_qp_knn`` / ``kl_pq_knn``: k-NN estimates of KL(q || p) and KL(p || q) with standard
+  errors ``*_se`` (:mod:`aelab.divergences.knn`; biased at small n and high dimension);
+- ``c2st_accuracy``, ``c2st_p_value``, ``jsd_c2st``: a classifier two-sample test trained
+  afresh, and the JSD lower bound (nats) its held-out cross-entropy implies
+  (:mod:`aelab.divergences.classifier_test`), independent of any adversary the family trained;
+- ``w1_prior``: W1 by exact optimal transport on subsamples (:mod:`aelab.divergences.transport`);
+- ``active_units``, and for Gaussian encoders ``kl_posterior`` = ``mutual_info`` +
+  ``kl_aggregate`` and the vector ``kl_per_dim`` (:mod:`aelab.metrics.collapse`).
+
 Prior draws come from a fixed seed in a forked RNG, so the yardstick neither moves the
 training's random stream nor adds noise between epochs.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -29,26 +44,36 @@ from aelab.priors import Prior
 
 
 class CodeSample(Metric):
-    """Keeps the first ``max_codes`` codes each process sees; ``compute`` gathers them all."""
+    """Keeps the first ``max_codes`` codes z ~ q(z|x) each process sees, with the posterior's
+    mean (and, for a Gaussian encoder, log-variance); ``compute`` gathers them all as
+    ``(z, mu, logvar or None)``."""
 
     full_state_update = False
 
-    def __init__(self, max_codes: int = 2000) -> None:
+    def __init__(self, max_codes: int = 2000, gaussian: bool = False) -> None:
         super().__init__()
-        self.max_codes = max_codes
+        self.max_codes, self.gaussian = max_codes, gaussian
         self.add_state("codes", default=[], dist_reduce_fx="cat")
+        self.add_state("means", default=[], dist_reduce_fx="cat")
+        if gaussian:
+            self.add_state("logvars", default=[], dist_reduce_fx="cat")
         self.add_state("count", torch.tensor(0), dist_reduce_fx="sum")
 
-    def update(self, z: Tensor) -> None:
+    def update(self, z: Tensor, mu: Tensor | None = None, logvar: Tensor | None = None) -> None:
         room = self.max_codes - int(self.count)
         if room > 0:
-            z = z.detach()[:room]
-            self.codes.append(z)
-            self.count += len(z)
+            self.codes.append(z.detach()[:room])
+            self.means.append((z if mu is None else mu).detach()[:room])
+            if self.gaussian:
+                self.logvars.append(logvar.detach()[:room])
+            self.count += min(room, len(z))
 
-    def compute(self) -> Tensor:
-        codes = self.codes
-        return torch.cat(codes) if isinstance(codes, list) else codes
+    def compute(self) -> tuple[Tensor, Tensor, Tensor | None]:
+        def cat(state: Tensor | list[Tensor]) -> Tensor:
+            return torch.cat(state) if isinstance(state, list) else state
+
+        logvar = cat(self.logvars) if self.gaussian else None
+        return cat(self.codes), cat(self.means), logvar
 
 
 def mode_radius(std: float, dim: int, mass: float = 0.99) -> float:
@@ -83,3 +108,85 @@ def prior_distances(codes: Tensor, prior: Prior, seed: int = 0) -> dict[str, Ten
     if hasattr(prior, "means"):
         out.update(mode_coverage(codes, prior.means.to(codes), prior.std))
     return out
+
+
+C2ST_MIN_POINTS = 20  # the classifier fits on 8, stops on 2 and is scored on 10 of each sample
+
+
+class Yardstick:
+    """The ``divergences`` config group: which estimators of q(z) against p(z) run, and their
+    sizes. A size of 0 switches its estimator off; ``divergences=none`` switches all off.
+    (A plain class, not a dataclass: Hydra would turn a dataclass argument of the model back
+    into a config.)
+
+    Args:
+        n_codes: codes kept per split (and as many prior draws) for every estimator.
+        knn_k: neighbours of the k-NN KL estimates (0: off).
+        knn_folds: disjoint subsamples that give the k-NN estimates' standard errors.
+        c2st_steps: full-batch Adam steps of the two-sample classifier (0: off).
+        c2st_hidden: its hidden layer widths.
+        ot_points: codes and prior draws of the exact-OT W1 (0: off; the solver is cubic).
+        collapse: active units, KL per dimension and the I(x; z) decomposition.
+        seed: the prior draws', subsamples' and classifier's seed.
+    """
+
+    def __init__(
+        self,
+        n_codes: int = 2000,
+        knn_k: int = 5,
+        knn_folds: int = 5,
+        c2st_steps: int = 300,
+        c2st_hidden: Sequence[int] = (64, 64),
+        ot_points: int = 1000,
+        collapse: bool = True,
+        seed: int = 0,
+    ) -> None:
+        from aelab.errors import ConfigError
+
+        sizes = dict(n_codes=n_codes, knn_k=knn_k, knn_folds=knn_folds, c2st_steps=c2st_steps)
+        for name, value in {**sizes, "ot_points": ot_points}.items():
+            least = 1 if name == "n_codes" else 0
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(
+                    f"divergences.{name}={value} is not allowed: use an integer >= {least}"
+                    + (" (0 switches the estimator off)." if least == 0 else ".")
+                )
+        self.n_codes, self.knn_k, self.knn_folds = n_codes, knn_k, knn_folds
+        self.c2st_steps, self.c2st_hidden = c2st_steps, tuple(int(h) for h in c2st_hidden)
+        self.ot_points, self.collapse, self.seed = ot_points, collapse, seed
+
+    def measure(
+        self, z: Tensor, mu: Tensor, logvar: Tensor | None, prior: Prior
+    ) -> tuple[dict[str, Tensor], dict[str, list[float]]]:
+        """Scalars and vectors (``kl_per_dim``) of the codes ``z`` (with their posteriors'
+        ``mu``, ``logvar``) against ``prior``."""
+        from aelab.divergences.classifier_test import classifier_two_sample_test
+        from aelab.divergences.knn import knn_kl_with_se
+        from aelab.divergences.transport import wasserstein1_exact
+        from aelab.metrics.collapse import collapse_diagnostics
+
+        z = z.float()
+        out = prior_distances(z, prior, self.seed)
+        vectors: dict[str, list[float]] = {}
+        devices = [z.device] if z.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self.seed + 1)  # draws of their own, not those of mmd_prior
+            draws = prior.sample(len(z)).to(z)
+        if self.knn_k and len(z) > self.knn_k:  # estimators skip a split too small for them
+            for name, (a, b) in {"kl_qp_knn": (z, draws), "kl_pq_knn": (draws, z)}.items():
+                out[name], out[f"{name}_se"] = knn_kl_with_se(a, b, self.knn_k, self.knn_folds)
+        if self.c2st_steps and len(z) >= C2ST_MIN_POINTS:
+            test = classifier_two_sample_test(
+                z, draws, self.c2st_steps, self.c2st_hidden, seed=self.seed
+            )
+            out.update(
+                c2st_accuracy=test["accuracy"],
+                c2st_p_value=test["p_value"],
+                jsd_c2st=test["jsd_lower_bound"],
+            )
+        if self.ot_points:
+            out["w1_prior"] = wasserstein1_exact(z[: self.ot_points], draws[: self.ot_points])
+        if self.collapse:
+            scalars, vectors = collapse_diagnostics(z, mu.float(), logvar, prior)
+            out.update(scalars)
+        return {k: torch.as_tensor(v, dtype=torch.float32) for k, v in out.items()}, vectors

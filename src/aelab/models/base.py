@@ -17,11 +17,13 @@ import torch
 from torch import Tensor, nn
 
 from aelab.errors import AelabError, DivergedError
-from aelab.metrics import CodeSample, ReconstructionError, prior_distances
+from aelab.metrics import CodeSample, ReconstructionError
+from aelab.metrics.latent import Yardstick
 from aelab.nets import Networks
-from aelab.priors import Prior
+from aelab.priors import Prior, StandardGaussian
 
 STAGES = ("train", "val", "test")
+DEFAULT_YARDSTICK = Yardstick()
 
 
 def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
@@ -209,6 +211,8 @@ class AutoencoderModule(SuiteModule):
         prior: the latent prior p(z) (``prior`` group).
         prior_loss: how q(z) is pulled toward p(z) (``prior_loss`` group); ``None``: not at all.
         n_params: encoder outputs per latent dimension: 1 deterministic, 2 Gaussian (mu, logvar).
+        divergences: the estimators of q(z) against p(z) on val/test codes (``divergences``
+            group, :class:`~aelab.metrics.latent.Yardstick`); ``None``: none.
     """
 
     #: ``prior_loss`` names (the loss classes' ``name``) this family accepts; "none": no loss.
@@ -231,6 +235,7 @@ class AutoencoderModule(SuiteModule):
         prior: Prior | None = None,
         prior_loss: nn.Module | None = None,
         n_params: int = 1,
+        divergences: Yardstick | None = DEFAULT_YARDSTICK,
     ) -> None:
         super().__init__()
         self.data_shape, self.latent_dim, self.n_params = tuple(data_shape), latent_dim, n_params
@@ -245,7 +250,14 @@ class AutoencoderModule(SuiteModule):
         self.recon = nn.ModuleDict(
             {f"{s}_error": ReconstructionError(with_bce=is_image) for s in STAGES}
         )
-        self.codes = nn.ModuleDict({f"{s}_codes": CodeSample() for s in ("val", "test")})
+        self.divergences = divergences
+        max_codes = divergences.n_codes if divergences else 0
+        self.codes = nn.ModuleDict(
+            {f"{s}_codes": CodeSample(max_codes, n_params == 2) for s in ("val", "test")}
+        )
+        #: per-dimension diagnostics of the last val/test epoch (``kl_per_dim``), which
+        #: loggers cannot take as scalars: aelab-train writes them into summary.json
+        self.latent_vectors: dict[str, list[float]] = {}
 
     def compile_networks(self) -> None:
         """``torch.compile`` the encoder and decoder in place (``aelab-train compile=true``):
@@ -341,8 +353,10 @@ class AutoencoderModule(SuiteModule):
         x, _ = batch
         loss, logs, _ = self.step(x)
         self.recon[f"{stage}_error"].update(self.reconstruct(x), x)
-        if self.prior is not None:
-            self.codes[f"{stage}_codes"].update(self.sample_code(x))  # a sample of q(z)
+        if self.divergences:
+            mu, logvar = self.posterior(x)
+            z = mu if logvar is None else reparameterize(mu, logvar)  # a sample of q(z)
+            self.codes[f"{stage}_codes"].update(z, mu, logvar)
         self.accumulate(stage, {"loss": loss, **logs}, len(x))
 
     def on_train_epoch_end(self) -> None:
@@ -358,6 +372,14 @@ class AutoencoderModule(SuiteModule):
             recon.reset()
         codes = self.codes[f"{stage}_codes"] if stage != "train" else None
         if codes is not None and codes.update_called:
-            values.update(prior_distances(codes.compute(), self.prior))
+            scalars, vectors = self.divergences.measure(*codes.compute(), self.reference_prior)
+            values.update(scalars)
+            self.latent_vectors.update({f"{stage}/{k}": v for k, v in vectors.items()})
             codes.reset()
         return values
+
+    @property
+    def reference_prior(self) -> Prior:
+        """What the codes are measured against: the prior, or N(0, I) for a family without one
+        (the DAE's bottleneck), so every family with codes gets the same yardstick."""
+        return self.prior if self.prior is not None else StandardGaussian(self.latent_dim)

@@ -43,9 +43,8 @@ class MomentSums(Metric):
 
 class PCA(AutoencoderModule):
     def __init__(self, data_shape: Any, latent_dim: int, **unused: Any) -> None:
-        super().__init__(
-            data_shape, latent_dim, prior=unused.get("prior")
-        )  # no network or optimizer
+        shared = {k: unused[k] for k in ("prior", "divergences") if k in unused}
+        super().__init__(data_shape, latent_dim, **shared)  # no network or optimizer
         self.automatic_optimization = False
         dim = int(torch.tensor(self.data_shape).prod())
         if latent_dim > dim:
