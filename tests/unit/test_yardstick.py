@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from aelab.divergences.classifier_test import classifier_two_sample_test
+from aelab.divergences.classifier_test import binomial_tail, classifier_two_sample_test
 from aelab.divergences.knn import knn_kl, knn_kl_with_se
 from aelab.divergences.transport import wasserstein1_exact
 from aelab.metrics.collapse import active_units, collapse_diagnostics, kl_decomposition
@@ -70,7 +70,7 @@ def _true_jsd_of_unit_gaussians(shift: float) -> float:
 def test_c2st_on_identical_distributions_is_at_chance(d: int) -> None:
     x, _ = _gaussians(d, 0.0, seed=3)
     _, y = _gaussians(d, 0.0, seed=4)
-    test = classifier_two_sample_test(x, y, steps=300)
+    test = classifier_two_sample_test(x, y, steps=100)
     assert abs(float(test["accuracy"]) - 0.5) < 0.05
     assert float(test["p_value"]) > 0.01
     assert abs(float(test["jsd_lower_bound"])) < 0.03
@@ -79,7 +79,7 @@ def test_c2st_on_identical_distributions_is_at_chance(d: int) -> None:
 @pytest.mark.parametrize("d", [2, 16])
 def test_c2st_tells_disjoint_supports_apart(d: int) -> None:
     x, y = _gaussians(d, 0.0, seed=5)
-    test = classifier_two_sample_test(x + 20.0, y, steps=300)
+    test = classifier_two_sample_test(x + 20.0, y, steps=100)
     assert float(test["accuracy"]) > 0.99
     assert float(test["p_value"]) < 1e-10
     assert float(test["jsd_lower_bound"]) > 0.65  # log 2 = 0.693 is the JSD of disjoint supports
@@ -88,7 +88,7 @@ def test_c2st_tells_disjoint_supports_apart(d: int) -> None:
 def test_c2st_jsd_bound_lies_below_and_near_the_true_jsd() -> None:
     true = _true_jsd_of_unit_gaussians(2.0)  # about 0.35 nats
     x, y = _gaussians(2, 2.0, seed=6)
-    bound = float(classifier_two_sample_test(x, y, steps=300)["jsd_lower_bound"])
+    bound = float(classifier_two_sample_test(x, y, steps=100)["jsd_lower_bound"])
     assert 0.8 * true < bound < true + 0.02, (bound, true)
 
 
@@ -110,6 +110,26 @@ def test_w1_of_a_translated_sample_is_the_translation_length() -> None:
     shift = torch.tensor([3.0, 4.0, 0.0, 0.0, 0.0])
     assert float(wasserstein1_exact(x, x + shift)) == pytest.approx(5.0, rel=1e-6)
     assert float(wasserstein1_exact(x, x)) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_w1_is_the_exact_transport_cost_of_pots_network_simplex() -> None:
+    ot = pytest.importorskip("ot")
+    g = torch.Generator().manual_seed(14)
+    x, y = torch.randn(200, 4, generator=g), 1.5 * torch.rand(200, 4, generator=g)
+    cost = torch.cdist(x.double(), y.double()).numpy()
+    weights = torch.full((200,), 1 / 200, dtype=torch.float64).numpy()
+    assert float(wasserstein1_exact(x, y)) == pytest.approx(
+        ot.emd2(weights, weights, cost), rel=1e-9
+    )
+
+
+def test_binomial_tail_is_exact() -> None:
+    from scipy.stats import binom
+
+    for k, n in ((0, 10), (6, 10), (10, 10), (520, 1000), (700, 1000)):
+        assert float(binomial_tail(k, n)) == pytest.approx(
+            binom.sf(k - 1, n, 0.5), rel=1e-9, abs=1e-300
+        )
 
 
 def test_w1_in_one_dimension_matches_the_sorted_coupling() -> None:
@@ -208,3 +228,12 @@ def test_yardstick_is_deterministic_and_its_sizes_switch_estimators() -> None:
         z, z, None, prior
     )
     assert set(off) == {"mmd_prior", "swd_prior"}
+
+
+def test_during_fit_decides_whether_validation_inside_fit_runs_every_estimator() -> None:
+    prior = StandardGaussian(3)
+    z = torch.randn(400, 3)
+    inside_fit, _ = Yardstick(c2st_steps=30).measure(z, z, None, prior, fitting=True)
+    assert set(inside_fit) == {"mmd_prior", "swd_prior"}  # the cheap ones, every epoch
+    curves, _ = Yardstick(c2st_steps=30, during_fit=True).measure(z, z, None, prior, fitting=True)
+    assert {"kl_qp_knn", "c2st_accuracy", "w1_prior"} <= set(curves)

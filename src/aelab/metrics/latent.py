@@ -127,6 +127,9 @@ class Yardstick:
         c2st_hidden: its hidden layer widths.
         ot_points: codes and prior draws of the exact-OT W1 (0: off; the solver is cubic).
         collapse: active units, KL per dimension and the I(x; z) decomposition.
+        during_fit: run the estimators above at every validation epoch too (learning curves
+            of them); otherwise only ``mmd_prior`` and ``swd_prior`` run during fitting and
+            the rest on the scored checkpoint's validation and test (what summary.json holds).
         seed: the prior draws', subsamples' and classifier's seed.
     """
 
@@ -135,10 +138,11 @@ class Yardstick:
         n_codes: int = 2000,
         knn_k: int = 5,
         knn_folds: int = 5,
-        c2st_steps: int = 300,
+        c2st_steps: int = 100,
         c2st_hidden: Sequence[int] = (64, 64),
         ot_points: int = 1000,
         collapse: bool = True,
+        during_fit: bool = False,
         seed: int = 0,
     ) -> None:
         from aelab.errors import ConfigError
@@ -154,12 +158,13 @@ class Yardstick:
         self.n_codes, self.knn_k, self.knn_folds = n_codes, knn_k, knn_folds
         self.c2st_steps, self.c2st_hidden = c2st_steps, tuple(int(h) for h in c2st_hidden)
         self.ot_points, self.collapse, self.seed = ot_points, collapse, seed
+        self.during_fit = during_fit
 
     def measure(
-        self, z: Tensor, mu: Tensor, logvar: Tensor | None, prior: Prior
+        self, z: Tensor, mu: Tensor, logvar: Tensor | None, prior: Prior, fitting: bool = False
     ) -> tuple[dict[str, Tensor], dict[str, list[float]]]:
         """Scalars and vectors (``kl_per_dim``) of the codes ``z`` (with their posteriors'
-        ``mu``, ``logvar``) against ``prior``."""
+        ``mu``, ``logvar``) against ``prior``; ``fitting``: a validation inside ``fit``."""
         from aelab.divergences.classifier_test import classifier_two_sample_test
         from aelab.divergences.knn import knn_kl_with_se
         from aelab.divergences.transport import wasserstein1_exact
@@ -168,6 +173,8 @@ class Yardstick:
         z = z.float()
         out = prior_distances(z, prior, self.seed)
         vectors: dict[str, list[float]] = {}
+        if fitting and not self.during_fit:
+            return out, vectors
         devices = [z.device] if z.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self.seed + 1)  # draws of their own, not those of mmd_prior

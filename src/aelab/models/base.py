@@ -372,7 +372,10 @@ class AutoencoderModule(SuiteModule):
             recon.reset()
         codes = self.codes[f"{stage}_codes"] if stage != "train" else None
         if codes is not None and codes.update_called:
-            scalars, vectors = self.divergences.measure(*codes.compute(), self.reference_prior)
+            fitting = self._trainer is not None and self.trainer.state.fn == "fit"
+            scalars, vectors = self.divergences.measure(
+                *codes.compute(), self.reference_prior, fitting=fitting
+            )
             values.update(scalars)
             self.latent_vectors.update({f"{stage}/{k}": v for k, v in vectors.items()})
             codes.reset()
