@@ -26,7 +26,8 @@ gradients, and uses ``manual_backward`` (which keeps DDP's gradient sync right).
 Model selection: ``loss`` (train and val) is the reconstruction term alone. The adversary's
 estimate of the divergence (``jsd_estimate``, ``w1_estimate``) moves with the adversary's
 strength, not only with q(z), so it is logged beside ``loss`` but never selected on; the
-adversary-free yardsticks ``mmd_prior`` and ``swd_prior`` are logged for every family.
+adversary-free yardsticks (``mmd_prior``, ``swd_prior`` and the ``divergences`` section: k-NN KL,
+a classifier two-sample test trained afresh, exact W1) are logged for every family.
 """
 
 from __future__ import annotations

@@ -32,6 +32,11 @@ def reparameterize(mu: Tensor, logvar: Tensor) -> Tensor:
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 
+def draw_code(mu: Tensor, logvar: Tensor | None) -> Tensor:
+    """z ~ q(z|x) from the posterior's parameters: the code itself for a deterministic encoder."""
+    return mu if logvar is None else reparameterize(mu, logvar)
+
+
 def _rng_states() -> dict[str, Any]:
     import random
 
@@ -298,8 +303,7 @@ class AutoencoderModule(SuiteModule):
 
     def sample_code(self, x: Tensor) -> Tensor:
         """A draw of z ~ q(z|x) (the code itself for a deterministic encoder)."""
-        mu, logvar = self.posterior(x)
-        return mu if logvar is None else reparameterize(mu, logvar)
+        return draw_code(*self.posterior(x))
 
     def decode(self, z: Tensor) -> Tensor:
         """The decoder's raw output (logits for a Bernoulli likelihood)."""
@@ -355,8 +359,7 @@ class AutoencoderModule(SuiteModule):
         self.recon[f"{stage}_error"].update(self.reconstruct(x), x)
         if self.divergences:
             mu, logvar = self.posterior(x)
-            z = mu if logvar is None else reparameterize(mu, logvar)  # a sample of q(z)
-            self.codes[f"{stage}_codes"].update(z, mu, logvar)
+            self.codes[f"{stage}_codes"].update(draw_code(mu, logvar), mu, logvar)  # z ~ q(z)
         self.accumulate(stage, {"loss": loss, **logs}, len(x))
 
     def on_train_epoch_end(self) -> None:
