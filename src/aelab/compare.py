@@ -337,7 +337,11 @@ def write_outputs(
     writer = csv.writer(buf)
     writer.writerow([*by, *(f"{m}_{s}" for m in metrics for s in ("mean", "std", "n"))])
     for r in rows:
-        writer.writerow([*(r[k] for k in by), *(v for m in metrics for v in r[m])])
+        # a metric a group lacks (or a std of one run) is an empty cell, as in compare.md
+        cells = [
+            ("" if isinstance(v, float) and math.isnan(v) else v) for m in metrics for v in r[m]
+        ]
+        writer.writerow([*(r[k] for k in by), *cells])
     written = [
         write_text_atomic(
             out / "compare.md", "\n".join(md) + "\n" + (f"\n{note}\n" if note else "")

@@ -68,7 +68,9 @@ def test_unreachable_server_logs_offline_in_normal_time(baseline: float, tmp_pat
     assert "wandb sync" in proc.stdout + proc.stderr  # says how to upload later
     assert list((run / "wandb").glob("offline-run-*"))
     assert json.loads((run / "summary.json").read_text())["status"] == "completed"
-    assert seconds < baseline + 15, (seconds, baseline)
+    # not W&B's 90 s init timeout waited out; the margin is for the other xdist workers' load,
+    # which can slow this run well past a baseline measured alone (seen: 47 s against 26 s)
+    assert seconds < 2 * baseline + 15, (seconds, baseline)
 
 
 @pytest.mark.slow

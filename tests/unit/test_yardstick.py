@@ -237,3 +237,15 @@ def test_during_fit_decides_whether_validation_inside_fit_runs_every_estimator()
     assert set(inside_fit) == {"mmd_prior", "swd_prior"}  # the cheap ones, every epoch
     curves, _ = Yardstick(c2st_steps=30, during_fit=True).measure(z, z, None, prior, fitting=True)
     assert {"kl_qp_knn", "c2st_accuracy", "w1_prior"} <= set(curves)
+
+
+def test_a_split_too_small_for_folds_gets_the_estimate_without_a_standard_error() -> None:
+    """20 codes in 5 folds of 4 <= k = 5: the k-NN KL is reported, its s.e. is left out (a NaN
+    there would read as a diverged run)."""
+    prior = StandardGaussian(2)
+    z = torch.randn(20, 2, generator=torch.Generator().manual_seed(0))
+    small, _ = Yardstick(c2st_steps=0).measure(z, z, None, prior)
+    assert math.isfinite(small["kl_qp_knn"]) and "kl_qp_knn_se" not in small
+    z = torch.randn(200, 2, generator=torch.Generator().manual_seed(0))
+    large, _ = Yardstick(c2st_steps=0).measure(z, z, None, prior)
+    assert math.isfinite(large["kl_qp_knn_se"])

@@ -181,7 +181,9 @@ class Yardstick:
             draws = prior.sample(len(z)).to(z)
         if self.knn_k and len(z) > self.knn_k:  # estimators skip a split too small for them
             for name, (a, b) in {"kl_qp_knn": (z, draws), "kl_pq_knn": (draws, z)}.items():
-                out[name], out[f"{name}_se"] = knn_kl_with_se(a, b, self.knn_k, self.knn_folds)
+                out[name], se = knn_kl_with_se(a, b, self.knn_k, self.knn_folds)
+                if torch.isfinite(se):  # too few codes per fold: no standard error, no key
+                    out[f"{name}_se"] = se
         if self.c2st_steps and len(z) >= C2ST_MIN_POINTS:
             test = classifier_two_sample_test(
                 z, draws, self.c2st_steps, self.c2st_hidden, seed=self.seed
