@@ -43,13 +43,15 @@ def knn_kl(x: Tensor, y: Tensor, k: int = 5) -> Tensor:
     return d * (nu.log() - rho.log()).mean() + math.log(m / (n - 1))
 
 
-def knn_kl_with_se(x: Tensor, y: Tensor, k: int = 5, folds: int = 5) -> tuple[Tensor, Tensor]:
+def knn_kl_with_se(
+    x: Tensor, y: Tensor, k: int = 5, folds: int = 5
+) -> tuple[Tensor, Tensor | None]:
     """:func:`knn_kl` on all points, and its standard error from ``folds`` disjoint subsamples:
     the spread of the fold estimates divided by sqrt(folds) (the estimator's variance falls as
-    1 / n, so the mean of the folds has about the full sample's variance). ``folds`` < 2: no
-    standard error (NaN)."""
+    1 / n, so the mean of the folds has about the full sample's variance). ``folds`` < 2, or
+    folds of at most ``k`` points: no standard error (``None``)."""
     estimate = knn_kl(x, y, k)
     if folds < 2 or min(len(x), len(y)) // folds <= k:
-        return estimate, torch.tensor(float("nan"), dtype=estimate.dtype)
+        return estimate, None
     parts = [knn_kl(a, b, k) for a, b in zip(x.chunk(folds), y.chunk(folds), strict=True)]
     return estimate, torch.stack(parts).std() / math.sqrt(folds)

@@ -182,7 +182,7 @@ class Yardstick:
         if self.knn_k and len(z) > self.knn_k:  # estimators skip a split too small for them
             for name, (a, b) in {"kl_qp_knn": (z, draws), "kl_pq_knn": (draws, z)}.items():
                 out[name], se = knn_kl_with_se(a, b, self.knn_k, self.knn_folds)
-                if torch.isfinite(se):  # too few codes per fold: no standard error, no key
+                if se is not None:  # too few codes per fold: no standard error, no key
                     out[f"{name}_se"] = se
         if self.c2st_steps and len(z) >= C2ST_MIN_POINTS:
             test = classifier_two_sample_test(
