@@ -19,13 +19,16 @@ from torch import Tensor
 SCALES = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
 
 
-def kernel_matrix(a: Tensor, b: Tensor, kernel: str, c: float) -> Tensor:
-    sq = torch.cdist(a, b).pow(2)
+def kernel_of_squared_distance(sq: Tensor, kernel: str, c: float) -> Tensor:
     if kernel == "imq":
         return c / (c + sq)
     if kernel == "rbf":
         return torch.exp(-sq / c)
     raise ValueError(f"kernel {kernel!r}: use imq or rbf")
+
+
+def kernel_matrix(a: Tensor, b: Tensor, kernel: str, c: float) -> Tensor:
+    return kernel_of_squared_distance(torch.cdist(a, b).pow(2), kernel, c)
 
 
 def mmd2_unbiased(
@@ -37,14 +40,12 @@ def mmd2_unbiased(
     """
     n, m = len(x), len(y)
     c0 = 2.0 * x.shape[1] if base_scale is None else base_scale
+    # the squared distances once, the kernels at every scale from them (WAE-MMD's loss per step)
+    sq_xx, sq_yy, sq_xy = (torch.cdist(a, b).pow(2) for a, b in ((x, x), (y, y), (x, y)))
     total = x.new_zeros(())
     for s in scales:
         c = c0 * s
-        kxx, kyy, kxy = (
-            kernel_matrix(x, x, kernel, c),
-            kernel_matrix(y, y, kernel, c),
-            kernel_matrix(x, y, kernel, c),
-        )
+        kxx, kyy, kxy = (kernel_of_squared_distance(sq, kernel, c) for sq in (sq_xx, sq_yy, sq_xy))
         total = total + (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
         total = total + (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
         total = total - 2 * kxy.mean()
