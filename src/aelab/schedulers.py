@@ -6,8 +6,8 @@ at epoch 30 and divides it by 5 at epoch 50: milestones [30, 50], factors [0.5, 
 Burda et al. (2015, Sec. 5) train the VAE and IWAE in 8 stages: stage i (i = 0..7) runs 3^i
 epochs at lr 1e-3 * 10^(-i/7), 3,280 epochs in all (``scheduler=burda``: milestones at the
 cumulative 1, 4, 13, ..., 1093, factors 10^(-i/7)). ``compress`` divides every milestone, for a
-budget shorter than the paper's: compress=82 fits the 8 stages into 40 epochs (stages shorter
-than an epoch round away: the schedule is stepped once per epoch).
+budget shorter than the paper's: with compress=82, 40 epochs, stages 0-3 round away (the
+schedule is stepped once per epoch) and stages 4-7 run 1, 3, 9 and 27 epochs.
 """
 
 from __future__ import annotations
