@@ -10,18 +10,19 @@ files byte for byte as they were.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import resource
 import shutil
 import struct
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import torch
+from filelock import FileLock
 
 from conftest import MNIST_FILES, command_env
 
@@ -223,16 +224,21 @@ def _run(ws: Path, name: str, case: Case) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def outcomes(tmp_path_factory) -> tuple[Path, dict[str, str], dict]:
-    """Every case, run two at a time (one per core) after the earlier run."""
-    ws = tmp_path_factory.mktemp("workspace")
-    _prepare(ws)
-    before = _snapshot(ws / "logs" / "earlier")
-    names = [n for n in CASES if _skip_reason(n) is None]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        procs = dict(zip(names, pool.map(lambda n: _run(ws, n, CASES[n]), names), strict=True))
-    return ws, before, procs
+@pytest.fixture(scope="session")
+def workspace(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> tuple[Path, dict]:
+    """The prepared workspace and the earlier run's file hashes, made once per session and
+    shared by the xdist workers (a file lock lets the first one build it)."""
+    root = tmp_path_factory.getbasetemp()
+    root = root if worker_id == "master" else root.parent
+    ws = root / "bad-inputs-workspace"
+    hashes = root / "bad-inputs-earlier.json"
+    with FileLock(f"{ws}.lock"):
+        if not hashes.is_file():
+            shutil.rmtree(ws, ignore_errors=True)
+            ws.mkdir()
+            _prepare(ws)
+            hashes.write_text(json.dumps(_snapshot(ws / "logs" / "earlier")))
+    return ws, json.loads(hashes.read_text())
 
 
 def test_there_are_at_least_twenty_distinct_bad_inputs() -> None:
@@ -242,11 +248,11 @@ def test_there_are_at_least_twenty_distinct_bad_inputs() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(CASES))
-def test_bad_input_is_one_sentence_and_leaves_no_result(name: str, outcomes) -> None:
+def test_bad_input_is_one_sentence_and_leaves_no_result(name: str, workspace) -> None:
     if reason := _skip_reason(name):
         pytest.skip(reason)
-    ws, before, procs = outcomes
-    proc = procs[name]
+    ws, before = workspace
+    proc = _run(ws, name, CASES[name])
     assert proc.returncode != 0, proc.stdout[-2000:]
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     (line,) = [ln for ln in proc.stderr.splitlines() if ln.startswith("aelab: error:")]
