@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-# family: (overrides, its own metrics, the untrained encoder it must beat). An untrained VAE
-# already has q(z) close to N(0, I) (mu near 0, log-variance near 0), so its baseline is the
-# untrained deterministic encoder of the same size, as for the other families.
+# family: (overrides, its own metrics, the untrained encoder it must beat, epochs). An untrained
+# VAE already has q(z) close to N(0, I) (mu near 0, log-variance near 0), so its baseline is the
+# untrained deterministic encoder of the same size, as for the other families. At these epochs
+# the bounds hold by a wide margin (measured: mmd_prior 0.005 vae, 0.28 aae, 0.23 wae, 0.12
+# wae-mmd, against 1.83-1.87 untrained; the bound is half the untrained value).
 FAMILIES = {
     # binarized digits: the Bernoulli decoder is then a likelihood, so elbo and nll_iwae exist
     "vae": (
         ("model=vae", "dataset.binarize=true"),
         ("elbo", "kl", "nll_iwae"),
         ("model=ae", "dataset.binarize=true"),
+        10,
     ),
-    "aae": (("model=aae",), ("jsd_estimate",), ("model=aae",)),
-    "wae": (("model=wae",), ("w1_estimate",), ("model=wae",)),
-    "wae-mmd": (("model=ae", "prior_loss=mmd"), ("mmd",), ("model=ae", "prior_loss=mmd")),
+    "aae": (("model=aae",), ("jsd_estimate",), ("model=aae",), 10),
+    "wae": (("model=wae",), ("w1_estimate",), ("model=wae",), 8),
+    "wae-mmd": (("model=ae", "prior_loss=mmd"), ("mmd",), ("model=ae", "prior_loss=mmd"), 10),
 }
 QUICK = ("callbacks=none", "logger=none")
 
@@ -24,11 +27,13 @@ QUICK = ("callbacks=none", "logger=none")
 @pytest.mark.slow
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_family_brings_q_toward_the_prior(train, tmp_path, family: str) -> None:
-    overrides, own_metrics, baseline = FAMILIES[family]
+    overrides, own_metrics, baseline, epochs = FAMILIES[family]
     untrained = train(
         *baseline, *QUICK, "trainer.limit_train_batches=0", run_dir=tmp_path / "untrained"
     )
-    trained = train(*overrides, *QUICK, "trainer.max_epochs=40", run_dir=tmp_path / "trained")
+    trained = train(
+        *overrides, *QUICK, f"trainer.max_epochs={epochs}", run_dir=tmp_path / "trained"
+    )
     assert untrained.returncode == 0, untrained.stderr[-3000:]
     assert trained.returncode == 0, trained.stderr[-3000:]
     before, after = untrained.summary["metrics"], trained.summary["metrics"]
