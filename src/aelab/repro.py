@@ -50,6 +50,29 @@ def load_table(name: str) -> DictConfig:
     return OmegaConf.load(path)
 
 
+def mnist_train_images(data_dir: Path) -> int:
+    """How many training images the MNIST under ``data_dir`` holds (its idx header; 0 if none)."""
+    path = data_dir / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    try:
+        with open(path, "rb") as f:
+            return int.from_bytes(f.read(8)[4:8], "big")
+    except OSError:
+        return 0
+
+
+def check_budget_data(name: str, budget: str, spec: DictConfig) -> None:
+    """A budget with ``full_mnist: true`` trains on all 60,000 MNIST images: refuse a data
+    directory that holds fewer (the tests' 20,000-image prefix), before anything runs."""
+    if not spec.get("full_mnist"):
+        return
+    data_dir = Path(os.environ.get("AELAB_DATA_DIR", "data"))
+    have = mnist_train_images(data_dir)
+    if have < 60000:
+        raise AelabError(
+            f"--budget {budget} of {name} trains on all 60,000 MNIST images, and AELAB_DATA_DIR={data_dir} holds {have}: point AELAB_DATA_DIR at the complete MNIST (e.g. ../shared/data-full)."
+        )
+
+
 def unmet(requires: list[str]) -> str | None:
     """Why a row cannot run here (``None``: it can): ``celeba`` needs CelebA under
     ``AELAB_DATA_DIR``; ``inception`` needs ``AELAB_INCEPTION_WEIGHTS`` to name a weights file."""
@@ -74,7 +97,7 @@ def _run(module: str, args: list[str], log: Path, watch: Path | None = None) -> 
     ``watch`` (the run's directory) the epochs it finishes are reported as they come."""
     log.parent.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", module, *args]
-    with open(log, "w") as f:
+    with open(log, "a") as f:  # a resumed run appends to its log
         f.write(" ".join(cmd) + "\n")
         f.flush()
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
@@ -130,12 +153,8 @@ def data_overrides(row: DictConfig, table: DictConfig) -> list[str]:
 
 def row_overrides(row: DictConfig, spec: DictConfig, budget: str) -> list[str]:
     """The ``aelab-train`` overrides of a row at a budget: the row's, the budget's, then the
-    row's own for that budget."""
-    return [
-        *row.train,
-        *spec.get("train", []),
-        *row.get("quick" if budget == "quick" else "paper_budget", []),
-    ]
+    row's own for that budget (``at: {BUDGET: [...]}``)."""
+    return [*row.train, *spec.get("train", []), *(row.get("at") or {}).get(budget, [])]
 
 
 def run_row(
@@ -156,6 +175,7 @@ def run_row(
             *row_overrides(row, spec, budget),
             f"seed={seed}",
             f"hydra.run.dir={run_dir}",
+            "resume=true",  # an interrupted run continues from its last checkpoint
             "logger=csv",
             "callbacks.progress_bar=null",
         ]
@@ -358,6 +378,8 @@ def reproduce(
             f"--budget {budget} is not defined for {name}: use {' or '.join(table.budgets)}."
         )
     train = runs is None
+    if train:
+        check_budget_data(name, budget, table.budgets[budget])
     stem = Path(name).stem
     out = Path(
         runs or out or Path(os.environ.get("AELAB_LOG_DIR", "logs")) / "repro" / f"{stem}-{budget}"

@@ -100,7 +100,7 @@ def test_aelab_repro_runs_the_hinton2006_table(tmp_path: Path, mnist_root: Path)
 
     table = load_table("hinton2006")
     ae = next(r for r in table.rows if r.method.startswith("autoencoder"))
-    ae.quick = ["trainer.max_epochs=1", "dataset.limit=2000"]
+    ae.at.quick = ["trainer.max_epochs=1", "dataset.limit=2000"]
     OmegaConf.save(table, tmp_path / "hinton2006.yaml")
     env = command_env(AELAB_DATA_DIR=str(mnist_root))
     out = tmp_path / "table"

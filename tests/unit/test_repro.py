@@ -9,7 +9,7 @@ import pytest
 from omegaconf import OmegaConf
 
 from aelab.errors import AelabError
-from aelab.repro import load_table, tables, tabulate
+from aelab.repro import check_budget_data, load_table, mnist_train_images, tables, tabulate
 
 
 @pytest.mark.parametrize("name", tables())
@@ -40,7 +40,7 @@ def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
                     "method": "good",
                     "paper": {"test/m": 10.0},
                     "train": ["model=ae"],
-                    "quick": ["model.latent_dim=2"],
+                    "at": {"quick": ["model.latent_dim=2"]},
                 },
                 {"method": "broken", "paper": {"test/m": 5.0}, "train": ["model=vae"]},
             ],
@@ -93,3 +93,39 @@ def test_rows_that_need_celeba_and_inception_say_what_is_missing(tmp_path, monke
     weights.write_bytes(b"0")
     monkeypatch.setenv("AELAB_INCEPTION_WEIGHTS", str(weights))
     assert unmet(["celeba", "inception"]) is None and unmet([]) is None
+
+
+def _mnist_header(root, images: int) -> None:
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(
+        (0x803).to_bytes(4, "big") + images.to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+    )
+
+
+def test_a_full_mnist_budget_refuses_the_20k_prefix_and_takes_60k(tmp_path, monkeypatch) -> None:
+    spec = OmegaConf.create({"seeds": [0], "full_mnist": True})
+    _mnist_header(tmp_path / "prefix", 20000)
+    _mnist_header(tmp_path / "full", 60000)
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path / "prefix"))
+    with pytest.raises(AelabError, match="holds 20000: point AELAB_DATA_DIR at the complete"):
+        check_budget_data("hinton2006", "cpu", spec)
+    monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path / "full"))
+    check_budget_data("hinton2006", "cpu", spec)
+    assert mnist_train_images(tmp_path / "nowhere") == 0
+
+
+def test_rows_train_with_their_budgets_overrides_and_resume(tmp_path, monkeypatch) -> None:
+    """A row's command: its overrides, the budget's, the row's own for that budget, and
+    resume=true, so that an interrupted row continues from its last checkpoint."""
+    import aelab.repro as repro
+
+    table = load_table("hinton2006")
+    row = table.rows[0]
+    assert repro.row_overrides(row, table.budgets.paper, "paper")[-1] == "trainer.max_epochs=200"
+    calls = []
+    monkeypatch.setattr(repro, "_run", lambda module, args, log, watch=None: calls.append(args))
+    repro.run_row(row, 0, table, "quick", tmp_path, None, train=True)
+    (args,) = calls
+    assert args[: len(row.train)] == list(row.train) and "trainer.max_epochs=10" in args
+    assert "resume=true" in args and f"hydra.run.dir={tmp_path}/runs/" in " ".join(args)
