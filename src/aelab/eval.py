@@ -42,7 +42,7 @@ def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) 
     of ``cfg.n_samples`` samples (the feature metrics under each feature extractor)."""
     from aelab.callbacks.images import image_grid
     from aelab.data import as_float
-    from aelab.metrics.features import InceptionFeatures, classifier_from_checkpoint, extract
+    from aelab.metrics.features import classifier_from_checkpoint, extract, inception_features
     from aelab.metrics.fid import feature_distances
     from aelab.metrics.parzen import GOODFELLOW_GRID, parzen_log_likelihood
     from aelab.metrics.precision_recall import precision_recall
@@ -67,8 +67,8 @@ def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) 
         extractors["classifier"] = classifier.features
         logits = extract(classifier, samples, model.device)
         metrics.update(class_coverage(logits, classifier.n_classes))
-    if cfg.inception_weights and datamodule.is_image:
-        extractors["inception"] = InceptionFeatures(cfg.inception_weights).to(model.device)
+    if cfg.inception and datamodule.is_image:
+        extractors["inception"] = inception_features(str(cfg.inception)).to(model.device)
     for name, features in extractors.items():
         real, fake = extract(features, test, model.device), extract(features, samples, model.device)
         suffix = "" if name == "classifier" else f"_{name}"

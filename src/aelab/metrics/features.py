@@ -1,5 +1,6 @@
 """Feature extractors for FID, KID and sample classes: a classifier trained in the suite
-(``aelab-train model=classifier``), or Inception-v3 where torch-fidelity and its weights are."""
+(``aelab-train model=classifier``), or Inception-v3: the papers' FID network offline
+(:mod:`aelab.metrics.inception`), or torch-fidelity's port where its weights are."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class InceptionFeatures(nn.Module):
             ) from e
         if not Path(weights_path).expanduser().is_file():
             raise AelabError(
-                f"inception weights {weights_path!r} were not found: give the path of pt_inception-2015-12-05 weights, or use classifier features."
+                f"inception={weights_path!r} was not found: use inception=fid (the FID network, offline), the path of pt_inception-2015-12-05 weights, or inception=null."
             )
         self.net = NoTrainInceptionV3(
             name="inception-v3-compat",
@@ -52,6 +53,16 @@ class InceptionFeatures(nn.Module):
         if x.shape[1] == 1:
             x = x.repeat(1, 3, 1, 1)
         return self.net((x.clamp(0, 1) * 255).to(torch.uint8))
+
+
+def inception_features(choice: str) -> nn.Module:
+    """``inception=fid``: the FID network of :mod:`aelab.metrics.inception`; a path: the
+    pt_inception-2015-12-05 weights through torch-fidelity."""
+    if choice == "fid":
+        from aelab.metrics.inception import FIDInception
+
+        return FIDInception()
+    return InceptionFeatures(choice)
 
 
 @torch.no_grad()
