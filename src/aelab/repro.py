@@ -409,17 +409,28 @@ def reproduce(
     return path
 
 
+def budgets_help() -> str:
+    """Each table's budgets and what each costs, for ``--help``."""
+    lines = ["budgets (what each costs):"]
+    for name in tables():
+        for budget, spec in load_table(name).budgets.items():
+            lines.append(f"  {name} --budget {budget}: {spec.get('cost', 'not measured')}")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="aelab-repro",
         description="Run the experiments of a paper's table and write TABLE.md and TABLE.csv "
         "beside the paper's numbers.",
+        epilog=budgets_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("table", help=f"one of: {', '.join(tables())}; or a table .yaml file")
     parser.add_argument(
         "--budget",
         default="quick",
-        help="quick (a 2-core CPU, minutes) or paper (the papers' epochs; a GPU)",
+        help="quick (the default), cpu or paper: what each table defines (below)",
     )
     parser.add_argument(
         "--out", type=Path, help="output directory (default: logs/repro/TABLE-BUDGET)"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import command_env, run_module
+from aelab.repro import tables
+from conftest import _mnist_root, command_env, run_module
 
 
 @pytest.mark.slow
@@ -137,7 +138,16 @@ def test_aelab_repro_refuses_unknown_tables_and_empty_run_directories(tmp_path: 
     assert run.returncode == 1 and "use one of" in run.stderr and "hinton2006" in run.stderr
     run = run_module("aelab.repro", "hinton2006", "--runs", str(tmp_path), cwd=tmp_path)
     assert run.returncode == 1 and "holds no runs/ directory" in run.stderr
-    assert not list(tmp_path.rglob("*.md"))
+    # the CPU budget trains on all of MNIST: the tests' 20,000-image prefix is refused up front
+    env = command_env(AELAB_DATA_DIR=str(_mnist_root() or tmp_path))
+    run = run_module("aelab.repro", "hinton2006", "--budget", "cpu", cwd=tmp_path, env=env)
+    (error,) = [ln for ln in run.stderr.splitlines() if ln.startswith("aelab: error:")]
+    assert run.returncode == 1 and "point AELAB_DATA_DIR at the complete MNIST" in error
+    assert not list(tmp_path.rglob("*.md")) and not (tmp_path / "logs").exists()
+    # --help lists every table's budgets and what each costs
+    run = run_module("aelab.repro", "--help", cwd=tmp_path)
+    assert "hinton2006 --budget cpu: about 1 h on 2 CPU cores" in run.stdout
+    assert all(f"{name} --budget quick:" in run.stdout for name in tables())
 
 
 RGB_TABLE = """
