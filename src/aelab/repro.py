@@ -367,9 +367,15 @@ def tabulate(
 
 
 def reproduce(
-    name: str, budget: str = "quick", out: Path | None = None, runs: Path | None = None
+    name: str,
+    budget: str = "quick",
+    out: Path | None = None,
+    runs: Path | None = None,
+    results: Path | None = None,
 ) -> Path:
-    """Run (or, with ``runs``, re-read) a table's experiments; write ``TABLE.md`` and ``TABLE.csv``."""
+    """Run (or, with ``runs``, re-read) a table's experiments; write ``TABLE.md`` and
+    ``TABLE.csv`` to the output directory, and with ``results`` there as well (the
+    repository's ``docs/results/``)."""
     from aelab.summary import write_text_atomic
 
     table = load_table(name)
@@ -402,11 +408,14 @@ def reproduce(
             print(f"row {i} of {len(table.rows)}: {row.method}, seed {seed}", flush=True)
             results[row.method].append(run_row(row, seed, table, budget, out, classifier, train))
     md, csv_text = tabulate(table, results, budget)
-    write_text_atomic(out / f"{stem}.csv", csv_text)
-    path = write_text_atomic(out / f"{stem}.md", md)
+    paths = []
+    for where in (out, *([results] if results else [])):
+        Path(where).mkdir(parents=True, exist_ok=True)
+        write_text_atomic(Path(where) / f"{stem}.csv", csv_text)
+        paths.append(write_text_atomic(Path(where) / f"{stem}.md", md))
     print(md)
-    print(f"table: {path}")
-    return path
+    print(f"table: {' and '.join(map(str, paths))}")
+    return paths[0]
 
 
 def budgets_help() -> str:
@@ -440,6 +449,11 @@ def main(argv: list[str] | None = None) -> None:
         type=Path,
         help="tabulate the completed runs of an earlier output directory, training nothing",
     )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        help="also write TABLE.md and TABLE.csv here (the repository's docs/results)",
+    )
     argv = sys.argv[1:] if argv is None else argv
     # Hydra-style `runs=DIR budget=paper` work as well as `--runs DIR --budget paper`
     argv = [f"--{a}" if re.match(r"(runs|budget|out)=", a) else a for a in argv]
@@ -447,7 +461,7 @@ def main(argv: list[str] | None = None) -> None:
     from aelab.train import user_errors
 
     with user_errors():
-        reproduce(args.table, args.budget, args.out, args.runs)
+        reproduce(args.table, args.budget, args.out, args.runs, args.results)
 
 
 if __name__ == "__main__":

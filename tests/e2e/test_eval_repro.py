@@ -126,8 +126,13 @@ def test_aelab_repro_runs_the_hinton2006_table(tmp_path: Path, mnist_root: Path)
     assert float(wall) > 0
     # --runs tabulates the same runs again without training
     before = (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime
-    again = run_module("aelab.repro", "hinton2006", "--runs", str(out), cwd=tmp_path, env=env)
+    results = tmp_path / "docs" / "results"
+    again = run_module(
+        "aelab.repro", "hinton2006", "--runs", str(out), "--results", str(results),
+        cwd=tmp_path, env=env,
+    )  # fmt: skip
     assert again.returncode == 0, again.stderr[-2000:]
+    assert (results / "hinton2006.csv").read_text() == (out / "hinton2006.csv").read_text()
     assert (out / "runs" / "pca-30-components" / "seed0" / "summary.json").stat().st_mtime == before
     assert "13.9" in again.stdout
     assert f"wall time {wall} min in all" in again.stdout  # the runs' own, not the re-reading's
