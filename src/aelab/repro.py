@@ -371,10 +371,10 @@ def reproduce(
     budget: str = "quick",
     out: Path | None = None,
     runs: Path | None = None,
-    results: Path | None = None,
+    results_dir: Path | None = None,
 ) -> Path:
     """Run (or, with ``runs``, re-read) a table's experiments; write ``TABLE.md`` and
-    ``TABLE.csv`` to the output directory, and with ``results`` there as well (the
+    ``TABLE.csv`` to the output directory, and with ``results_dir`` there as well (the
     repository's ``docs/results/``)."""
     from aelab.summary import write_text_atomic
 
@@ -409,10 +409,9 @@ def reproduce(
             results[row.method].append(run_row(row, seed, table, budget, out, classifier, train))
     md, csv_text = tabulate(table, results, budget)
     paths = []
-    for where in (out, *([results] if results else [])):
-        Path(where).mkdir(parents=True, exist_ok=True)
-        write_text_atomic(Path(where) / f"{stem}.csv", csv_text)
-        paths.append(write_text_atomic(Path(where) / f"{stem}.md", md))
+    for where in (out, *([Path(results_dir)] if results_dir else [])):
+        write_text_atomic(where / f"{stem}.csv", csv_text)
+        paths.append(write_text_atomic(where / f"{stem}.md", md))
     print(md)
     print(f"table: {' and '.join(map(str, paths))}")
     return paths[0]
