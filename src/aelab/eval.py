@@ -69,13 +69,41 @@ def generative_metrics(model: Any, datamodule: Any, cfg: DictConfig, out: Path) 
         metrics.update(class_coverage(logits, classifier.n_classes))
     if cfg.inception and datamodule.is_image:
         extractors["inception"] = inception_features(str(cfg.inception)).to(model.device)
+    others = other_image_sets(model, datamodule, cfg) if extractors else {}
     for name, features in extractors.items():
         real, fake = extract(features, test, model.device), extract(features, samples, model.device)
         suffix = "" if name == "classifier" else f"_{name}"
         scores = {**feature_distances(real, fake), **precision_recall(real, fake, cfg.prdc_k)}
         metrics.update({f"{k}{suffix}": v for k, v in scores.items()})
         metrics[f"sample_diversity{suffix}"] = feature_diversity(fake, real)
+        for kind, images in others.items():
+            other = extract(features, images, model.device)
+            metrics[f"fid_{kind}{suffix}"] = feature_distances(real, other)["fid"]
     return metrics
+
+
+@torch.no_grad()
+def other_image_sets(model: Any, datamodule: Any, cfg: DictConfig) -> dict[str, torch.Tensor]:
+    """Ghosh et al. 2020's further FIDs (``fid_of``): ``recon``, the test images'
+    reconstructions; ``gmm``, the decoder's means at ``n_samples`` draws from a Gaussian
+    mixture fitted to the codes of (up to ``probes.n_train``) training images."""
+    from aelab.data import as_float
+    from aelab.sampling.expost import fit_code_mixture, mixture_draws
+
+    sets = {}
+    test = as_float(datamodule.splits["test"][0])
+    if cfg.fid_of.reconstructions and hasattr(model, "reconstruct"):
+        sets["recon"] = torch.cat(
+            [model.reconstruct(b.to(model.device)).cpu() for b in test.split(1000)]
+        )
+    if cfg.fid_of.gmm_components and hasattr(model, "encode"):
+        codes = _codes(model, datamodule.splits["train"][0][: cfg.probes.n_train])
+        mixture = fit_code_mixture(codes, cfg.fid_of.gmm_components, cfg.seed)
+        z = mixture_draws(mixture, cfg.n_samples, cfg.seed)
+        sets["gmm"] = torch.cat(
+            [model.decode_mean(c.to(model.device)).cpu() for c in z.split(1000)]
+        )
+    return sets
 
 
 def scored_checkpoint(ckpt_path: str) -> Path:

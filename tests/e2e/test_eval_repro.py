@@ -29,6 +29,8 @@ def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path)
         f"classifier_ckpt={clf.run_dir / 'checkpoints' / 'last.ckpt'}",
         "n_samples=1000",
         "iwae_k=20",
+        "fid_of.reconstructions=true",  # Ghosh et al. 2020's REC and GMM columns
+        "fid_of.gmm_components=10",
         f"hydra.run.dir={out}",
         cwd=tmp_path,
     )
@@ -41,6 +43,8 @@ def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path)
     for key in (
         "parzen_ll",
         "fid",
+        "fid_recon",
+        "fid_gmm",
         "kid",
         "sample_class_coverage",
         "probe_linear_acc",

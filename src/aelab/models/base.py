@@ -309,9 +309,13 @@ class AutoencoderModule(SuiteModule):
         """The decoder's raw output (logits for a Bernoulli likelihood)."""
         return self.decoder(z)
 
+    def decode_mean(self, z: Tensor) -> Tensor:
+        """The decoder's mean E[x | z], in data space."""
+        return self.decoder.likelihood.mean(self.decode(z))
+
     def reconstruct(self, x: Tensor) -> Tensor:
         """The expected reconstruction E[x | z = encode(x)], in data space."""
-        return self.decoder.likelihood.mean(self.decode(self.encode(x)))
+        return self.decode_mean(self.encode(x))
 
     @property
     def can_generate(self) -> bool:
@@ -324,7 +328,7 @@ class AutoencoderModule(SuiteModule):
             raise AelabError(
                 "this model has no prior to sample from: train model=vae, aae, wae, dae, or ae with a prior."
             )
-        return self.decoder.likelihood.mean(self.decode(self.prior.sample(n).to(self.device)))
+        return self.decode_mean(self.prior.sample(n).to(self.device))
 
     def step(self, x: Tensor) -> tuple[Tensor, dict[str, Tensor], Tensor]:
         """The family's objective on a batch: ``(loss, other scalars to log, decoder output)``."""
