@@ -23,7 +23,7 @@ def test_every_table_names_its_paper_rows_budgets_and_columns(name: str) -> None
 
 
 def test_unknown_tables_are_refused_with_the_known_ones() -> None:
-    with pytest.raises(AelabError, match="use one of alain2014, burda2015, hinton2006"):
+    with pytest.raises(AelabError, match="use one of alain2014, burda2015, ghosh2020, hinton2006"):
         load_table("nosuchpaper")
 
 
