@@ -348,6 +348,9 @@ def tabulate(
             how += f" ({skipped})"
         if errors:
             how += f"; {len(errors)} run(s) failed: {errors[0]}"
+        row_wall = sum(r.get(WALL, 0.0) for r in runs or [])
+        if row_wall:
+            how += f"; {row_wall / 60:.1f} min"
         cells.append(how)
         md.append("| " + " | ".join(cells) + " |")
     wall_s = sum(r.get(WALL, 0.0) for runs in results.values() for r in runs)
@@ -408,6 +411,8 @@ def reproduce(
             print(f"row {i} of {len(table.rows)}: {row.method}, seed {seed}", flush=True)
             results[row.method].append(run_row(row, seed, table, budget, out, classifier, train))
     md, csv_text = tabulate(table, results, budget)
+    data_dir = os.environ.get("AELAB_DATA_DIR", "data")
+    md += f"Made by: `AELAB_DATA_DIR={data_dir} aelab-repro {name} --budget {budget}`.\n"
     paths = []
     for where in (out, *([Path(results_dir)] if results_dir else [])):
         write_text_atomic(where / f"{stem}.csv", csv_text)

@@ -125,6 +125,7 @@ def test_aelab_repro_runs_the_hinton2006_table(tmp_path: Path, mnist_root: Path)
     )
     md = (out / "hinton2006.md").read_text()
     assert "| PCA, 30 components | 13.87 | 13.9" in md and "Hardware:" in md
+    assert f"Made by: `AELAB_DATA_DIR={mnist_root} aelab-repro " in md
     assert "row 1 of 2: autoencoder" in run.stdout and "epoch 1 of " in run.stdout  # progress
     wall = re.search(r"wall time ([0-9.]+) min in all", md).group(1)
     assert float(wall) > 0

@@ -64,6 +64,7 @@ def test_tabulate_aggregates_seeds_and_marks_failures_and_references() -> None:
     assert "`aelab-train model=ae trainer.max_epochs=3 model.latent_dim=2`" in md
     assert rows["good"]["overrides"] == "model=ae trainer.max_epochs=3 model.latent_dim=2"
     assert "wall time 1.5 min in all" in md
+    assert "model.latent_dim=2`; 1.5 min |" in md  # each row's own runs' time
 
 
 def test_one_seed_shows_the_metrics_own_standard_error() -> None:
