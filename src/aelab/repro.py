@@ -365,6 +365,7 @@ def tabulate(
         f"rows may add their own). Hardware: {hardware()}. Date: {time.strftime('%Y-%m-%d')}; "
         f"the runs' own wall time {wall_s / 60:.1f} min in all (training and evaluation).",
         "",
+        *([f"Measured at this budget: {spec.findings}", ""] if spec.get("findings") else []),
     ]
     return "\n".join(md), buf.getvalue()
 
