@@ -156,7 +156,7 @@ def test_aelab_repro_refuses_unknown_tables_and_empty_run_directories(tmp_path: 
     assert not list(tmp_path.rglob("*.md")) and not (tmp_path / "logs").exists()
     # --help lists every table's budgets and what each costs
     run = run_module("aelab.repro", "--help", cwd=tmp_path)
-    assert "hinton2006 --budget cpu: about 1 h on 2 CPU cores" in run.stdout
+    assert "hinton2006 --budget cpu: 54 min on 2 CPU cores" in run.stdout
     assert all(f"{name} --budget quick:" in run.stdout for name in tables())
 
 
