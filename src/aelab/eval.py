@@ -123,6 +123,12 @@ def evaluate(cfg: DictConfig) -> dict[str, Any]:
     from aelab.summary import print_metrics_table, versions, write_json_atomic
 
     start = time.perf_counter()
+    if (cfg.fid_of.reconstructions or cfg.fid_of.gmm_components) and not (
+        cfg.classifier_ckpt or cfg.inception
+    ):
+        raise AelabError(
+            "fid_of needs features to compute its FIDs with: give classifier_ckpt=<a model=classifier checkpoint> or inception=fid."
+        )
     model, datamodule, run_cfg = load_model(cfg.ckpt_path)
     datamodule.setup("test")
     if cfg.iwae_k is not None:

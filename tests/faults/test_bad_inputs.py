@@ -92,6 +92,11 @@ CASES = {
         "iwae_k=100 applies to model=vae only",
         module="aelab.eval",
     ),
+    "eval-fid-of-without-features": Case(
+        ("ckpt_path={ws}/logs/earlier", "fid_of.reconstructions=true"),
+        "fid_of needs features",
+        module="aelab.eval",
+    ),
     "folder-mixed": Case(("dataset=folder", "dataset.path={ws}/mixed"), "mixes layouts"),
     "resume-not-a-run": Case(("resume={ws}/empty",), "resume={ws}/empty"),
     # files
