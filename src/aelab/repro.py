@@ -101,10 +101,13 @@ def _run(module: str, args: list[str], log: Path, watch: Path | None = None) -> 
         f.flush()
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT)
         start, seen = time.perf_counter(), -1
+        before = _epochs_done(watch) if watch is not None else 0
+        if before:
+            print(f"    continuing from epoch {before}", flush=True)
         while proc.poll() is None:
             time.sleep(2)
             if watch is not None:
-                seen = _report_epoch(watch, seen, time.perf_counter() - start)
+                seen = _report_epoch(watch, seen, time.perf_counter() - start, before)
     if proc.returncode == 0:
         return None
     lines = [ln for ln in log.read_text().splitlines() if ln.strip()]
@@ -112,22 +115,34 @@ def _run(module: str, args: list[str], log: Path, watch: Path | None = None) -> 
     return (errors or lines or [f"exit code {proc.returncode}"])[-1][:300]
 
 
-def _report_epoch(run_dir: Path, seen: int, elapsed: float) -> int:
-    """Print "epoch e of E, time left" when the run's ``metrics.csv`` shows a new epoch."""
-    metrics, config = run_dir / "csv" / "metrics.csv", run_dir / ".hydra" / "config.yaml"
-    if not metrics.is_file() or not config.is_file():
-        return seen
+def _epochs_done(run_dir: Path) -> int:
+    """The epochs a run's ``metrics.csv`` shows validated (0 before the first)."""
+    metrics = run_dir / "csv" / "metrics.csv"
+    if not metrics.is_file():
+        return 0
     with open(metrics, newline="") as file:
         epochs = [
             int(r["epoch"]) for r in csv.DictReader(file) if r.get("val/loss") and r.get("epoch")
         ]
-    done = max(epochs, default=-1) + 1
-    if done <= max(seen, 0):
+    return max(epochs, default=-1) + 1
+
+
+def _report_epoch(run_dir: Path, seen: int, elapsed: float, before: int) -> int:
+    """Print "epoch e of E, time left" when the run's ``metrics.csv`` shows a new epoch;
+    ``before``: the epochs done when this process began (a resumed run), which the time left
+    is not estimated from."""
+    config = run_dir / ".hydra" / "config.yaml"
+    if not config.is_file():
         return seen
-    total = OmegaConf.load(config).trainer.get("max_epochs") or done
-    left = elapsed / done * max(total - done, 0)
+    total = OmegaConf.load(config).trainer.get("max_epochs")
+    done = _epochs_done(run_dir)
+    done = min(done, total) if total else done  # the final validation logs one epoch more
+    if done <= max(seen, before):
+        return seen
+    left = elapsed / (done - before) * max((total or done) - done, 0)
     print(
-        f"    epoch {done} of {total}, {elapsed / 60:.1f} min so far, about {left / 60:.1f} min left",
+        f"    epoch {done} of {total or done}, {elapsed / 60:.1f} min so far in this process, "
+        f"about {left / 60:.1f} min left",
         flush=True,
     )
     return done

@@ -75,7 +75,7 @@ def _report_divergence(
 def checkpoint_to_resume(cfg: DictConfig) -> tuple[str | None, int | None]:
     """``ckpt_path=PATH``, or with ``resume=true`` this run directory's ``last.ckpt``: the
     checkpoint training continues from (every optimizer, scheduler, loop counter and the
-    random streams are restored) and its global step; ``(None, None)`` for a fresh run.
+    random streams are restored) and its logged step; ``(None, None)`` for a fresh run.
     ``resume=true`` in a directory without a checkpoint yet (a run killed in its first epoch)
     starts from the beginning."""
     from pathlib import Path
@@ -96,7 +96,16 @@ def checkpoint_to_resume(cfg: DictConfig) -> tuple[str | None, int | None]:
         return None, None
     ckpt, ckpt_cfg = read_checkpoint(path)
     check_compatible(path, ckpt_cfg, cfg)
-    return path, int(ckpt.get("global_step", 0))
+    return path, logged_step(ckpt)
+
+
+def logged_step(ckpt: dict[str, Any]) -> int:
+    """The step the loggers had reached at a checkpoint. Lightning's loggers count batches
+    (``_batches_that_stepped``), not ``global_step``: a manually optimized family takes several
+    optimizer steps per batch (the AAE 4 with n_critic=2), and truncating the history at its
+    ``global_step`` kept rows past the checkpoint that the resumed run then logged again."""
+    loop = ckpt.get("loops", {}).get("fit_loop", {}).get("epoch_loop.state_dict", {})
+    return int(loop.get("_batches_that_stepped", ckpt.get("global_step", 0)))
 
 
 def completed_summary(cfg: DictConfig) -> dict[str, Any] | None:
@@ -150,7 +159,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     for logger in loggers:
         if hasattr(logger, "resume_at"):  # keep the history up to the checkpoint, or none
             logger.resume_at(resume_step)
-    throughput = TrainThroughput()
+    throughput = TrainThroughput(started=start)
     callbacks = [*build_callbacks(cfg, choices), throughput]
     try:
         trainer: pl.Trainer = build(
@@ -192,7 +201,8 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
         "vectors": dict(sorted(getattr(model, "latent_vectors", {}).items())),  # kl_per_dim
         "choices": group_choices,
         "seed": cfg.get("seed"),
-        "wall_time_s": round(time.perf_counter() - start, 3),
+        # with a resume, the earlier processes' time up to the checkpoint is added
+        "wall_time_s": round(throughput.wall_s(), 3),
         "train_samples_per_s": round(throughput.samples_per_s, 1),
         "epochs": trainer.current_epoch,
         "checkpoint": best or None,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,7 @@ def test_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(
     )
     assert full.returncode == 0, full.stderr[-3000:]
     run = tmp_path / "killed"
+    killed_started = time.perf_counter()
     proc = subprocess.Popen(
         _command(model, run), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -59,13 +61,23 @@ def test_killed_run_resumes_to_the_metrics_of_an_uninterrupted_one(
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    killed_s = time.perf_counter() - killed_started
     assert saves >= 1 and not (run / "summary.json").exists(), (
         "the run finished before it was killed"
     )
+    # a process killed later than its checkpoint has logged rows past it, which the resumed run
+    # logs again: give the killed run every row of the full one, so only the truncation at the
+    # checkpoint's logged step (batches, not the AAE's 4 optimizer steps a batch) keeps them once
+    shutil.copy(tmp_path / "full" / "csv" / "metrics.csv", run / "csv" / "metrics.csv")
     # by directory: the run's own overrides are replayed from its .hydra/
     resume = [sys.executable, "-m", "aelab.train", f"resume={run}"]
+    resumed_started = time.perf_counter()
     resumed = subprocess.run(resume, env=env, capture_output=True, text=True, timeout=600)
+    resumed_s = time.perf_counter() - resumed_started
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # the wall time counts the killed process up to its checkpoint as well as the resumed one
+    wall_s = json.loads((run / "summary.json").read_text())["wall_time_s"]
+    assert resumed_s < wall_s < resumed_s + killed_s
     expected = json.loads((tmp_path / "full" / "summary.json").read_text())["metrics"]
     got = json.loads((run / "summary.json").read_text())["metrics"]
     assert got == expected  # exactly: optimizers, loop counters and random streams restored

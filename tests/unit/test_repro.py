@@ -137,3 +137,27 @@ def test_rows_train_with_their_budgets_overrides_and_resume(tmp_path, monkeypatc
     (args,) = calls
     assert args[: len(row.train)] == list(row.train) and "trainer.max_epochs=10" in args
     assert "resume=true" in args and f"hydra.run.dir={tmp_path}/runs/" in " ".join(args)
+
+
+def test_progress_of_a_resumed_run_estimates_from_its_own_epochs(tmp_path, capsys) -> None:
+    from aelab.repro import _report_epoch
+
+    (tmp_path / ".hydra").mkdir()
+    (tmp_path / ".hydra" / "config.yaml").write_text("trainer: {max_epochs: 40}\n")
+    (tmp_path / "csv").mkdir()
+
+    def validated(epochs: int) -> None:
+        rows = "".join(f"{e},{e * 10},1.0\n" for e in range(epochs))
+        (tmp_path / "csv" / "metrics.csv").write_text("epoch,step,val/loss\n" + rows)
+
+    validated(17)  # killed after 17 epochs: the resumed process begins there
+    assert _report_epoch(tmp_path, -1, 5.0, before=17) == -1
+    assert capsys.readouterr().out == ""
+    validated(19)  # two epochs in 120 s: 21 epochs left take 21 minutes
+    assert _report_epoch(tmp_path, -1, 120.0, before=17) == 19
+    assert "epoch 19 of 40, 2.0 min so far in this process, about 21.0 min left" in (
+        capsys.readouterr().out
+    )
+    validated(41)  # the final validation logs one epoch past the last
+    assert _report_epoch(tmp_path, 19, 1380.0, before=17) == 40
+    assert "epoch 40 of 40" in capsys.readouterr().out

@@ -13,12 +13,34 @@ class TrainThroughput(pl.Callback):
 
     The clock runs from the start of each training epoch and restarts after each
     validation, so data loading and the optimizer steps count, validation does not.
+    Its counts and the run's wall time so far travel in the checkpoints, so a resumed run
+    reports the time of all its processes, not only of the last.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, started: float | None = None) -> None:
+        """``started``: the process's ``time.perf_counter()`` when the run began (default now)."""
         self.samples = 0
         self.seconds = 0.0
+        self.earlier_wall_s = 0.0  # the wall time of the processes before a resume
+        self._started = time.perf_counter() if started is None else started
         self._t0: float | None = None
+        self._stage: str | None = None
+
+    def wall_s(self) -> float:
+        """Wall time of the run: this process's so far plus the earlier processes'."""
+        return self.earlier_wall_s + time.perf_counter() - self._started
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"samples": self.samples, "seconds": self.seconds, "wall_s": self.wall_s()}
+
+    def setup(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
+        self._stage = stage  # Lightning calls this before it restores a checkpoint
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if self._stage != "fit":  # validate/test with ckpt_path: the counts are this run's
+            return
+        self.samples, self.seconds = state["samples"], state["seconds"]
+        self.earlier_wall_s = state["wall_s"]
 
     @property
     def samples_per_s(self) -> float:
