@@ -55,8 +55,7 @@ CASES = {
     "dae-sigma": Case(("model=dae", "model.sigma=0"), "model.sigma=0"),
     "corruption": Case(("model=dae", "model.corruption=blur"), "model.corruption='blur'"),
     "toy-name": Case(("dataset=toy2d", "dataset.name=circles"), "dataset.name='circles'"),
-    # combinations
-    "family-loss": Case(("model=ae", "prior_loss=kl"), "model=ae does not take prior_loss=kl"),
+    # combinations (family x prior x prior loss refusals: tests/e2e/test_combinations.py)
     "prior-dim": Case(("prior.dim=3",), "prior.dim=3"),
     "mixture-2d": Case(("prior=mixture",), "prior.layout=circle needs a 2-D latent"),
     "pca-latent": Case(("model=pca", "model.latent_dim=100"), "model.latent_dim=100"),
@@ -76,10 +75,6 @@ CASES = {
         ("dataset.binarize=true", "dataset.dequantize=true"), "dataset.dequantize=true"
     ),
     "adversarial-update": Case(("model=aae", "model.update=both"), "model.update='both'"),
-    "vae-swiss-roll": Case(
-        ("model=vae", "prior=swiss_roll", "model.latent_dim=2"), "prior=swiss_roll"
-    ),
-    "dae-with-prior": Case(("model=dae", "prior=gaussian"), "drop prior=gaussian"),
     "shared-part": Case(("dataset=_split",), "dataset=_split is a part shared"),
     "tensor-no-path": Case(("dataset=tensor",), "dataset.path has no value"),
     "sample-n": Case(

@@ -232,6 +232,21 @@ def test_family_rejects_a_prior_loss_it_does_not_take(model, prior_loss, instead
 
 
 @pytest.mark.parametrize(
+    ("overrides", "sentence"),
+    [
+        (["model=dae", "prior=gaussian"], "model=dae takes no latent prior"),
+        (["model=vae", "prior=swiss_roll", "model.latent_dim=2"], "prior=swiss_roll has no"),
+        (["model=vae", "prior=uniform"], "prior=uniform is zero outside its support"),
+    ],
+)
+def test_a_prior_the_family_cannot_use_is_refused_with_what_to_use(overrides, sentence):
+    choices = dict(o.split("=", 1) for o in overrides if "." not in o.split("=")[0])
+    with pytest.raises(ConfigError) as e:
+        validate(compose(overrides), choices)
+    assert sentence in str(e.value) and " use " in str(e.value)
+
+
+@pytest.mark.parametrize(
     ("model", "default"),
     [("ae", None), ("pca", None), ("vae", "KL"), ("aae", "JSD"), ("wae", "Wasserstein")],
 )
