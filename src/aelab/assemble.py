@@ -10,7 +10,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from aelab.errors import ConfigError
+from aelab.errors import AelabError, ConfigError
 
 #: decoder likelihoods that need data in [0, 1]
 UNIT_INTERVAL_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
@@ -20,7 +20,17 @@ def build(node: DictConfig | None, **kwargs: Any) -> Any:
     """Instantiate a config node; an empty group option (``none``) builds nothing."""
     if not node or "_target_" not in node:
         return None
-    return hydra.utils.instantiate(node, **kwargs)
+    try:
+        return hydra.utils.instantiate(node, **kwargs)
+    except Exception as e:
+        # a constructor's refusal is the user's sentence: Hydra wraps it in an
+        # InstantiationException, which the Python API would otherwise raise instead
+        cause: BaseException | None = e
+        while cause is not None and not isinstance(cause, AelabError):
+            cause = cause.__cause__
+        if cause is None:
+            raise
+        raise cause from None
 
 
 def build_all(group: DictConfig | None) -> list[Any]:
