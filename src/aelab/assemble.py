@@ -10,7 +10,7 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig
 
-from aelab.errors import AelabError, ConfigError
+from aelab.errors import ConfigError, user_cause
 
 #: decoder likelihoods that need data in [0, 1]
 UNIT_INTERVAL_LIKELIHOODS = ("bernoulli", "continuous_bernoulli")
@@ -25,9 +25,7 @@ def build(node: DictConfig | None, **kwargs: Any) -> Any:
     except Exception as e:
         # a constructor's refusal is the user's sentence: Hydra wraps it in an
         # InstantiationException, which the Python API would otherwise raise instead
-        cause: BaseException | None = e
-        while cause is not None and not isinstance(cause, AelabError):
-            cause = cause.__cause__
+        cause = user_cause(e)
         if cause is None:
             raise
         raise cause from None

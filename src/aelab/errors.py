@@ -27,6 +27,15 @@ class DivergedError(AelabError):
         super().__init__(f"training diverged at step {step}: {what} is not finite")
 
 
+def user_cause(error: BaseException) -> AelabError | None:
+    """The :class:`AelabError` behind ``error``, following ``__cause__`` (Hydra wraps what a
+    constructor raises inside ``instantiate()``); ``None`` if there is none."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, AelabError):
+        cause = cause.__cause__
+    return cause
+
+
 # A full disk, a quota, a file-size limit, a read-only or forbidden directory: the user's
 # machine, not the code, so one sentence instead of a traceback.
 DISK_ERRNOS = {

@@ -18,7 +18,7 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
-from aelab.errors import AelabError
+from aelab.errors import AelabError, user_cause
 
 JOB_RECORD = "job.json"
 
@@ -26,9 +26,7 @@ JOB_RECORD = "job.json"
 def describe(error: BaseException) -> str:
     """The one sentence a failure is reported by: an :class:`AelabError`'s own (also when
     Hydra wraps it), else the exception's type and first line."""
-    cause: BaseException | None = error
-    while cause is not None and not isinstance(cause, AelabError):
-        cause = cause.__cause__
+    cause = user_cause(error)
     if cause is not None:
         return str(cause)
     first = str(error).strip().splitlines()[0] if str(error).strip() else ""

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 from aelab.assemble import build, build_all, build_callbacks, build_model
 from aelab.config import config_dir, register_resolvers, validate
 from aelab.console import print_config_tree, quiet
-from aelab.errors import AelabError, ConfigError, DivergedError, disk_error
+from aelab.errors import AelabError, ConfigError, DivergedError, disk_error, user_cause
 
 log = logging.getLogger(__name__)
 
@@ -226,10 +226,7 @@ def user_errors():
     try:
         yield
     except Exception as e:
-        cause: BaseException | None = e
-        while cause is not None and not isinstance(cause, AelabError):
-            cause = cause.__cause__  # hydra wraps errors raised inside instantiate()
-        cause = cause or disk_error(e, _output_dir())
+        cause = user_cause(e) or disk_error(e, _output_dir())
         if cause is None or os.environ.get("HYDRA_FULL_ERROR") == "1":
             raise
         print(f"aelab: error: {cause}", file=sys.stderr)
