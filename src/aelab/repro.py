@@ -132,10 +132,10 @@ def _report_epoch(run_dir: Path, seen: int, elapsed: float, before: int) -> int:
     ``before``: the epochs done when this process began (a resumed run), which the time left
     is not estimated from."""
     config = run_dir / ".hydra" / "config.yaml"
-    if not config.is_file():
-        return seen
-    total = OmegaConf.load(config).trainer.get("max_epochs")
     done = _epochs_done(run_dir)
+    if done <= max(seen, before) or not config.is_file():
+        return seen
+    total = OmegaConf.load(config).trainer.get("max_epochs")  # read only when an epoch is new
     done = min(done, total) if total else done  # the final validation logs one epoch more
     if done <= max(seen, before):
         return seen

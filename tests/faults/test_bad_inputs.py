@@ -254,10 +254,10 @@ def test_bad_input_is_one_sentence_and_leaves_no_result(name: str, workspace) ->
 
 
 # Config refusals whose way to the console (one line, exit 1, no traceback, no result) is the
-# one CASES already runs for their stage (the schema: corruption; across groups: progress-bar;
-# a constructor: pca-latent; Lightning: precision). Each command would spend ~5 s importing
-# Lightning before its sentence, so their sentences are checked in this process, through the
-# Python API's train(), which raises the command's sentence.
+# one CASES already runs for the same stages (the schema, the checks across groups, the
+# constructors, Lightning's trainer). Each command would spend ~5 s importing Lightning before
+# its sentence, so these sentences are checked in this process, through the Python API's
+# train(), which raises the command's sentence.
 SENTENCES = {
     "hidden-type": (("network.hidden=[a,b]",), "network.hidden=['a', 'b']"),
     "activation": (("network.activation=swishy",), "network.activation='swishy'"),
