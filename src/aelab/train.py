@@ -39,10 +39,10 @@ def _group_choices(choices: dict[str, str | None]) -> dict[str, str | None]:
 
 
 def _report_divergence(
-    cfg: DictConfig, choices: dict[str, str | None], error: Exception, start: float
+    cfg: DictConfig, choices: dict[str, str | None], error: Exception, wall_s: float
 ) -> None:
-    """Mark the run ``diverged`` in ``summary.json`` (no metrics), name the last good
-    checkpoint, and stop with one sentence."""
+    """Mark the run ``diverged`` in ``summary.json`` (no metrics; ``wall_s`` counts the
+    processes before a resume too), name the last good checkpoint, and stop with one sentence."""
     from pathlib import Path
 
     from aelab.summary import versions, write_json_atomic
@@ -56,7 +56,7 @@ def _report_divergence(
         "metrics": {},
         "choices": _group_choices(choices),
         "seed": cfg.get("seed"),
-        "wall_time_s": round(time.perf_counter() - start, 3),
+        "wall_time_s": round(wall_s, 3),
         "checkpoint": checkpoint,
         "versions": versions(),
     }
@@ -180,7 +180,7 @@ def train(cfg: DictConfig, choices: dict[str, str | None] | None = None) -> dict
     try:
         trainer.fit(model, datamodule=datamodule, ckpt_path=resume_from)
     except DivergedError as e:
-        _report_divergence(cfg, choices, e, start)
+        _report_divergence(cfg, choices, e, throughput.wall_s())
     if trainer.interrupted:
         raise AelabError("training was interrupted, so no summary was written; rerun to get one.")
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

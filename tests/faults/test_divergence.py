@@ -41,3 +41,18 @@ def test_divergence_in_the_first_epoch_keeps_no_checkpoint(train) -> None:
     assert run.returncode == 1 and "no epoch finished, so no checkpoint was kept" in run.stderr
     summary = json.loads((run.run_dir / "summary.json").read_text())
     assert summary["status"] == "diverged" and summary["checkpoint"] is None
+
+
+def test_a_resumed_run_that_diverges_counts_the_earlier_processes_time(train) -> None:
+    first = train(*EXPLODING_LR, "trainer.max_epochs=1")  # epoch 0 is sound: a checkpoint
+    assert first.returncode == 0, first.stderr[-3000:]
+    last = first.run_dir / "checkpoints" / "last.ckpt"
+    ckpt = torch.load(last, weights_only=False)
+    (key,) = [k for k in ckpt["callbacks"] if "TrainThroughput" in k]
+    ckpt["callbacks"][key]["wall_s"] = 1000.0  # as if the earlier processes took 1,000 s
+    torch.save(ckpt, last)
+    (first.run_dir / "summary.json").unlink()  # as if killed after the checkpoint
+    resumed = train(*EXPLODING_LR, "resume=true")  # epoch 1 blows up
+    assert resumed.returncode == 1 and "training diverged" in resumed.stderr
+    summary = json.loads((resumed.run_dir / "summary.json").read_text())
+    assert summary["status"] == "diverged" and 1000 < summary["wall_time_s"] < 1300
