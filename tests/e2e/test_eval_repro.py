@@ -98,8 +98,8 @@ def test_aelab_eval_scores_a_vae_with_classifier_features(train, tmp_path: Path)
 @pytest.mark.slow
 def test_aelab_repro_runs_the_hinton2006_table(tmp_path: Path, mnist_root: Path) -> None:
     """The packaged table with its autoencoder row cut to one epoch on 2,000 images (the quick
-    budget's 10 epochs on 20,000 take 4 minutes here; its figures are the README's): the PCA row
-    as the table has it, the driver's files, progress and re-tabulation as a user meets them."""
+    budget's 10 epochs on 20,000 take minutes): the PCA row as the table has it, the driver's
+    files, progress and re-tabulation as a user meets them."""
     from omegaconf import OmegaConf
 
     from aelab.repro import load_table
