@@ -42,9 +42,10 @@ def _composed(config_name: str, overrides: tuple[str, ...]):
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from aelab.config import config_dir, register_resolvers
+    from aelab.config import check_group_options, config_dir, register_resolvers
 
     register_resolvers()
+    check_group_options(overrides)
     GlobalHydra.instance().clear()
     with initialize_config_dir(str(config_dir()), version_base="1.3"):
         cfg = compose(config_name, overrides=list(overrides), return_hydra_config=True)

@@ -6,6 +6,7 @@ value and what is allowed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -36,6 +37,46 @@ def groups_help() -> str:
     shared ``_`` parts too)."""
     groups = sorted(p.name for p in config_dir().iterdir() if p.is_dir() and p.name != "hydra")
     return "\n".join(f"{g}: {', '.join(options(g))}" for g in groups if options(g))
+
+
+def check_group_options(overrides: Sequence[str]) -> None:
+    """A ``GROUP=OPTION`` whose option is no file of ``conf/GROUP/`` (Hydra's own message is a
+    dozen lines ending in its search path): one sentence naming the options, before Hydra
+    composes. A command line that adds a search path (``hydra.searchpath``, ``--config-dir``),
+    which may hold more options, and a malformed override are left to Hydra."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if any(o.lstrip("+~").startswith("hydra.searchpath") for o in overrides) or any(
+        o.split("=")[0] in ("-cd", "--config-dir", "-cp", "--config-path") for o in overrides
+    ):
+        return
+    overrides = [o for o in overrides if "=" in o and not o.startswith("-")]  # not -m, --cfg
+    try:
+        parsed = OverridesParser.create().parse_overrides(overrides)
+    except Exception:  # Hydra names the malformed override itself
+        return
+    for override in parsed:
+        group = override.key_or_group
+        if (
+            override.is_delete()
+            or override.package
+            or group.split("/")[0] == "hydra"
+            or not (config_dir() / group).is_dir()
+        ):
+            continue
+        try:
+            values = (
+                list(override.sweep_string_iterator())
+                if override.is_sweep_override()
+                else [override.value()]
+            )
+        except Exception:  # a range or glob sweep: Hydra expands and checks it
+            continue
+        for value in values:
+            if isinstance(value, str) and not (config_dir() / group / f"{value}.yaml").is_file():
+                raise ConfigError(
+                    f"{group}={value} is not an option of {group}: use one of {', '.join(options(group))}."
+                )
 
 
 def register_resolvers() -> None:

@@ -20,7 +20,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from aelab.assemble import build, build_all, build_callbacks, build_model
-from aelab.config import config_dir, register_resolvers, validate
+from aelab.config import check_group_options, config_dir, register_resolvers, validate
 from aelab.console import print_config_tree, quiet
 from aelab.errors import AelabError, ConfigError, DivergedError, disk_error, user_cause
 
@@ -289,6 +289,8 @@ def resume_arguments(argv: list[str]) -> list[str]:
 def cli() -> None:
     """The ``aelab-train`` command: :func:`main` after :func:`resume_arguments`."""
     sys.argv[1:] = resume_arguments(sys.argv[1:])
+    with user_errors():
+        check_group_options(sys.argv[1:])
     main()
 
 

@@ -37,6 +37,8 @@ class Case:
 
 
 CASES = {
+    # before Hydra composes
+    "group-option": Case(("model=nosuch",), "model=nosuch is not an option of model"),
     # values
     "latent-zero": Case(("model.latent_dim=0",), "model.latent_dim=0"),
     "latent-type": Case(("model.latent_dim=eight",), "model.latent_dim='eight'"),
@@ -259,6 +261,7 @@ def test_bad_input_is_one_sentence_and_leaves_no_result(name: str, workspace) ->
 # its sentence, so these sentences are checked in this process, through the Python API's
 # train(), which raises the command's sentence.
 SENTENCES = {
+    "group-option": (("prior=nosuch",), "prior=nosuch is not an option of prior"),
     "hidden-type": (("network.hidden=[a,b]",), "network.hidden=['a', 'b']"),
     "activation": (("network.activation=swishy",), "network.activation='swishy'"),
     "toy-name": (("dataset=toy2d", "dataset.name=circles"), "dataset.name='circles'"),

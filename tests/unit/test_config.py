@@ -9,7 +9,7 @@ import pytest
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from aelab.config import config_dir, families, validate
+from aelab.config import check_group_options, config_dir, families, options, validate
 from aelab.errors import ConfigError
 
 CONF = config_dir()
@@ -363,3 +363,37 @@ def test_divergences_group_switches_and_sizes_the_yardstick():
     with pytest.raises(ConfigError) as raised:  # the constructor's own, not Hydra's wrapper
         build_model(compose(["divergences.c2st_steps=-1"]), Data())
     assert str(raised.value).startswith("divergences.c2st_steps=-1 is not allowed")
+
+
+@pytest.mark.parametrize(
+    "argv, refused",
+    [
+        (["model=nosuch"], "model=nosuch"),
+        (["-m", "model=ae,vaex"], "model=vaex"),  # each choice of a sweep
+        (["+experiment=nosuch"], "experiment=nosuch"),
+        (["dataset=mnist", "prior=nosuch"], "prior=nosuch"),
+    ],
+)
+def test_an_unknown_group_option_is_one_sentence_naming_the_options(argv, refused):
+    with pytest.raises(ConfigError) as error:
+        check_group_options(argv)
+    group = refused.split("=")[0]
+    assert str(error.value) == (
+        f"{refused} is not an option of {group}: use one of {', '.join(options(group))}."
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["model=ae", "dataset=mnist", "trainer.max_epochs=2", "-m", "seed=0,1"],
+        ["experiment=burda2015_mnist", "~prior", "prior=null", "logger=none"],
+        ["hydra/launcher=joblib", "hydra.run.dir=x"],  # Hydra's own groups
+        ["dataset=_split"],  # a shared part: validate() says so after composing
+        ["-cd", "/elsewhere", "model=mine"],  # another config directory may hold it
+        ["hydra.searchpath=[file:///elsewhere]", "model=mine"],
+        ["model=glob(*)"],  # Hydra expands it
+    ],
+)
+def test_known_options_and_other_search_paths_pass(argv):
+    check_group_options(argv)
