@@ -70,7 +70,7 @@ def check_group_options(overrides: Sequence[str]) -> None:
                 if override.is_sweep_override()
                 else [override.value()]
             )
-        except Exception:  # a range or glob sweep: Hydra expands and checks it
+        except Exception:  # a glob sweep: Hydra expands and checks it
             continue
         for value in values:
             if isinstance(value, str) and not (config_dir() / group / f"{value}.yaml").is_file():
