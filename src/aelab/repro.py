@@ -167,8 +167,11 @@ def data_overrides(row: DictConfig, table: DictConfig) -> list[str]:
 
 def row_overrides(row: DictConfig, spec: DictConfig, budget: str) -> list[str]:
     """The ``aelab-train`` overrides of a row at a budget: the row's, the budget's, then the
-    row's own for that budget (``at: {BUDGET: [...]}``)."""
-    return [*row.train, *spec.get("train", []), *(row.get("at") or {}).get(budget, [])]
+    row's own for that budget (``at: {BUDGET: [...]}``); of two for one key only the later,
+    which is the one Hydra applies."""
+    given = [*row.train, *spec.get("train", []), *(row.get("at") or {}).get(budget, [])]
+    key = [o.split("=", 1)[0] for o in given]
+    return [o for i, o in enumerate(given) if key[i] not in key[i + 1 :]]
 
 
 def run_row(

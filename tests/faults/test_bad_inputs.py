@@ -298,12 +298,10 @@ def test_config_refusal_names_the_key_in_one_sentence(name: str, tmp_path: Path)
     assert not (run_dir / "summary.json").exists()
 
 
-@pytest.mark.parametrize(
-    ("override", "needle"), [("model=transformer", "model/transformer"), ("model.widht=3", "widht")]
-)
-def test_hydra_rejects_unknown_options_and_keys_without_a_traceback(train, override, needle):
-    run = train(override)
-    assert run.returncode != 0 and needle in run.stderr and "Traceback" not in run.stderr
+def test_hydra_rejects_unknown_keys_without_a_traceback(train) -> None:
+    # an unknown option of a group is aelab's own sentence: the "group-option" case above
+    run = train("model.widht=3")
+    assert run.returncode != 0 and "widht" in run.stderr and "Traceback" not in run.stderr
     assert not (run.run_dir / "summary.json").exists()
 
 

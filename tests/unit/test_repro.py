@@ -131,6 +131,14 @@ def test_rows_train_with_their_budgets_overrides_and_resume(tmp_path, monkeypatc
     table = load_table("hinton2006")
     row = table.rows[0]
     assert repro.row_overrides(row, table.budgets.paper, "paper")[-1] == "trainer.max_epochs=200"
+    iwae = load_table("burda2015").rows[1]  # its own cpu schedule replaces the budget's
+    assert repro.row_overrides(iwae, load_table("burda2015").budgets.cpu, "cpu") == [
+        "experiment=burda2015_mnist",
+        "model.train_samples=50",
+        "scheduler=burda",
+        "scheduler.compress=62",
+        "trainer.max_epochs=53",
+    ]
     calls = []
     monkeypatch.setattr(repro, "_run", lambda module, args, log, watch=None: calls.append(args))
     repro.run_row(row, 0, table, "quick", tmp_path, None, train=True)
